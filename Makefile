@@ -1,0 +1,40 @@
+# Everything a new machine needs goes through these targets; `make run` and `make test` install first when needed.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: install run test lint format lock bench clean
+
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip==25.3"
+	$(BIN)/pip install --quiet -r requirements.lock -c constraints.txt
+	$(BIN)/pip install --quiet --no-deps -e .
+	@touch $(STAMP)
+
+install: $(STAMP)  ## create .venv and install the locked dependencies, the project and its dev tools
+
+run: install  ## ingest the bundled samples (only what changed) and serve the chat on http://$(HOST):$(PORT)
+	$(BIN)/openbaar ingest samples/
+	$(BIN)/openbaar serve --host $(HOST) --port $(PORT)
+
+test: install  ## the whole test suite (unit, integration, browser)
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
+
+lock:  ## regenerate requirements.lock (needs uv on PATH)
+	uv pip compile requirements.in -c constraints.txt --python-version 3.11 --no-emit-package openbaar -o requirements.lock
+
+bench: install  ## run every benchmark script (slow; prints tables and writes var/bench/*.json)
+	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

