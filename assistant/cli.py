@@ -181,7 +181,8 @@ def main(argv: list[str] | None = None) -> int:
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)  # returns the exit code of typer.Exit
+        return code if isinstance(code, int) else 0
     except typer.Exit as exc:
         return exc.exit_code
     except CliError as exc:
@@ -206,7 +207,6 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger("openbaar").debug("unexpected error", exc_info=True)
         typer.echo(t("error.unexpected", _lang(), error=type(exc).__name__), err=True)
         return 70
-    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -55,6 +55,7 @@ FAILURE_CODES = (
     "unsupported",  # an extension no loader handles
     "unreadable",  # permission or I/O error
     "embedding_failed",  # the embedder failed on this document
+    "duplicate_id",  # a second document with an id already seen in this run
 )
 
 

@@ -84,7 +84,9 @@ def seed_path() -> Path:
     return require_shared(SEED)
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess:
     """Run `openbaar` as a user would, in a separate process."""
     return subprocess.run(
         [sys.executable, "-c", "import sys; from assistant.cli import main; sys.exit(main())", *args],

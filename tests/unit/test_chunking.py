@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from ingestion.chunking import chunk_text, split_sentences
@@ -44,7 +46,7 @@ def test_chunks_respect_the_token_budget_and_overlap():
     chunks = chunk_text("doc", TEXT, max_tokens=30, overlap_tokens=15)
     assert all(c.tokens <= 30 for c in chunks)
     # consecutive chunks share the trailing sentence(s) that fit in the overlap
-    assert any(b.start < a.end for a, b in zip(chunks, chunks[1:], strict=False))
+    assert any(b.start < a.end for a, b in itertools.pairwise(chunks))
     # every sentence is in at least one chunk
     for s, e in split_sentences(TEXT):
         assert any(c.start <= s and e <= c.end for c in chunks)
@@ -52,7 +54,7 @@ def test_chunks_respect_the_token_budget_and_overlap():
 
 def test_without_overlap_chunks_do_not_overlap():
     chunks = chunk_text("doc", TEXT, max_tokens=30, overlap_tokens=0)
-    assert all(b.start >= a.end for a, b in zip(chunks, chunks[1:], strict=False))
+    assert all(b.start >= a.end for a, b in itertools.pairwise(chunks))
 
 
 def test_a_sentence_longer_than_the_budget_is_split_at_words():

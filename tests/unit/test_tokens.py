@@ -15,7 +15,10 @@ def test_tiktoken_encodings_work_with_the_network_blocked(tmp_path, monkeypatch)
     tiktoken.registry.ENCODINGS.clear()
     for name in ("cl100k_base", "o200k_base"):
         enc = tokens.get_encoding(name)
-        assert enc.decode(enc.encode("Het kabinet wil niet openbaar maken")) == "Het kabinet wil niet openbaar maken"
+        assert (
+            enc.decode(enc.encode("Het kabinet wil niet openbaar maken"))
+            == "Het kabinet wil niet openbaar maken"
+        )
     assert len(list((tmp_path / "tk").iterdir())) == 2
     assert tokens.count_tokens("hello world") == 2
 
