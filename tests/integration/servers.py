@@ -1,0 +1,83 @@
+"""Start real servers on loopback for tests: a free port, a readiness wait, and a clean stop."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(
+    ready: Callable[[], bool], timeout: float, what: str, process: subprocess.Popen | None = None
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{what} exited with code {process.returncode} before it was ready")
+        try:
+            if ready():
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise TimeoutError(f"{what} was not ready after {timeout} s")
+
+
+@contextmanager
+def running(
+    cmd: list[str],
+    ready: Callable[[], bool],
+    what: str,
+    log: Path,
+    timeout: float = 60,
+    env: dict[str, str] | None = None,
+) -> Iterator[subprocess.Popen]:
+    """Run `cmd` until the block ends; its output goes to `log` (shown when it fails to start)."""
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            cmd, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
+        )
+        try:
+            try:
+                wait_until(ready, timeout, what, process)
+            except (RuntimeError, TimeoutError) as exc:
+                raise RuntimeError(
+                    f"{exc}\n--- {log} ---\n{log.read_text(errors='replace')[-3000:]}"
+                ) from exc
+            yield process
+        finally:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def http_ok(url: str) -> bool:
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=2) as response:  # loopback only
+        return response.status == 200
+
+
+@contextmanager
+def chroma_server(data: Path, log: Path) -> Iterator[int]:
+    """`chroma run` on a free loopback port with its data in `data`."""
+    port = free_port()
+    cmd = [str(BIN / "chroma"), "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(data)]
+    with running(cmd, lambda: http_ok(f"http://127.0.0.1:{port}/api/v2/heartbeat"), "chroma server", log):
+        yield port
