@@ -61,6 +61,26 @@ class Settings(BaseSettings):
         3.0, ge=0, le=60, description="Seconds a second ingestion waits for the lock."
     )
 
+    # --- retrieval -----------------------------------------------------------------------------------------
+    retrieval_dense_weight: float = Field(
+        1.0, ge=0, le=10, description="Weight of the dense (embedding) ranking in reciprocal rank fusion."
+    )
+    retrieval_lexical_weight: float = Field(
+        0.5, ge=0, le=10, description="Weight of the BM25 ranking in reciprocal rank fusion (catches names)."
+    )
+    retrieval_rrf_k: int = Field(
+        60, ge=1, le=1000, description="RRF constant k: score = weight / (k + rank); larger flattens ranks."
+    )
+    retrieval_candidates: int = Field(
+        50, ge=1, le=1000, description="Candidates taken from each of BM25 and dense before fusion."
+    )
+    retrieval_duplicate_threshold: float = Field(
+        0.9,
+        gt=0,
+        le=1,
+        description="Share of a chunk's word 3-grams found in a better hit above which it is collapsed as a near-duplicate.",
+    )
+
     # --- OpenAI or an OpenAI-compatible server ------------------------------------------------------------
     openai_api_key: SecretStr | None = Field(
         None, validation_alias=AliasChoices("OPENAI_API_KEY", "OPENBAAR_OPENAI_API_KEY")
@@ -74,6 +94,39 @@ class Settings(BaseSettings):
         "auto",
         description="Language of messages in the CLI; `auto` follows LANG (nl* -> Dutch, else English).",
     )
+
+    # --- chat app (Chainlit): history, staff login, origins ---------------------------------------------------
+    chat_db: Path = Field(
+        Path("var/chat.sqlite"),
+        description="SQLite file of the chat history (threads, steps, source elements, feedback).",
+    )
+    chat_db_url: str = Field(
+        "",
+        description="Async SQLAlchemy URL of the chat history instead of `chat_db` (e.g. postgresql+asyncpg://...).",
+    )
+    staff_users: str = Field(
+        "",
+        description="Staff logins as `name:scrypt-hash,...` (make a hash with `openbaar hash-password`); empty = no login.",
+    )
+    chainlit_auth_secret: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("CHAINLIT_AUTH_SECRET"),
+        description="Secret that signs login tokens; required when `staff_users` is set.",
+    )
+    allowed_origins: str = Field(
+        "",
+        description="Comma-separated origins allowed to call the app (CORS); empty = the app's own address.",
+    )
+
+    def allowed_origin_list(self, host: str, port: int) -> list[str]:
+        """The explicit origin list: the setting, or the app's own origin(s) for `host:port`."""
+        listed = [o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip()]
+        if listed:
+            return listed
+        hosts = {host}
+        if host in ("127.0.0.1", "localhost", "0.0.0.0", "::"):
+            hosts = {"127.0.0.1", "localhost"}
+        return sorted(f"http://{h}:{port}" for h in hosts)
 
     @property
     def embedding_cache_path(self) -> Path:

@@ -1,0 +1,232 @@
+"""Chainlit handlers only: answers come from the pipeline, Markdown from assistant/chat_view.py.
+
+Started by `openbaar serve` (which checks the store, staff logins and origins first); Chainlit loads this module once
+per process. Loading it also: applies the allowed origins, makes the page self-contained (assistant/webpage.py) and
+creates the chat history tables (assistant/datalayer.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import chainlit as cl
+from chainlit.config import config
+from chainlit.input_widget import DatePicker, Select
+
+from assistant import chat_view, webpage
+from assistant.answer.base import Answer
+from assistant.auth import check_login, parse_staff_users
+from assistant.datalayer import build_data_layer, database_url, ensure_schema
+from assistant.factory import open_assistant
+from assistant.messages import t
+from assistant.settings import get_settings
+from vectorstore.results import Filters
+
+log = logging.getLogger("openbaar.app")
+
+SETTINGS = get_settings()
+ASSISTANT = open_assistant(SETTINGS)
+STAFF = parse_staff_users(SETTINGS.staff_users)
+HISTORY_TURNS = 10  # earlier user questions given to the pipeline for follow-ups
+STREAM_PIECES = 8  # when the pipeline does not stream, the final text is sent in about this many pieces
+
+config.project.allow_origins[:] = SETTINGS.allowed_origin_list(config.run.host, config.run.port)
+webpage.install()
+asyncio.run(ensure_schema(database_url(SETTINGS)))
+try:  # load the embedder and BM25 index now, not on the first citizen's question
+    ASSISTANT.retriever.search("warm-up", k=1)
+except Exception:
+    log.warning("warm-up search failed", exc_info=True)
+
+
+def ui_language() -> str:
+    """nl or en, from the browser's preferred language."""
+    return chat_view.ui_lang(getattr(cl.context.session, "language", None))
+
+
+def guarded(handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """Any exception becomes a canned message in the user's language; the error is logged with a request id."""
+
+    @functools.wraps(handler)
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return await handler(*args, **kwargs)
+        except Exception:
+            request_id = uuid.uuid4().hex[:12]
+            log.exception("handler %s failed request_id=%s", handler.__name__, request_id)
+            await cl.Message(content=t("ui.error_reference", ui_language(), request_id=request_id)).send()
+            return None
+
+    return wrapper
+
+
+@cl.data_layer
+def data_layer():
+    return build_data_layer(SETTINGS)
+
+
+if STAFF:
+
+    @cl.password_auth_callback
+    async def staff_login(username: str, password: str) -> cl.User | None:
+        if await asyncio.to_thread(check_login, STAFF, username, password):
+            return cl.User(identifier=username, metadata={"role": "staff", "provider": "credentials"})
+        return None
+
+
+@cl.set_chat_profiles
+async def chat_profiles(user: cl.User | None = None, language: str | None = None) -> list[cl.ChatProfile]:
+    """One profile: its description is the welcome text shown above the starters."""
+    lang = chat_view.ui_lang(language)
+    try:
+        stats = ASSISTANT.store.catalog.stats()
+    except Exception:
+        log.warning("store stats unavailable", exc_info=True)
+        stats = {}
+    return [
+        cl.ChatProfile(
+            name="openbaar",
+            display_name=t("ui.app_name", lang),
+            markdown_description=chat_view.welcome_markdown(stats, lang),
+            icon="/public/logo.svg",
+            default=True,
+        )
+    ]
+
+
+@cl.set_starters
+async def starters(user: cl.User | None = None, language: str | None = None) -> list[cl.Starter]:
+    lang = chat_view.ui_lang(language)
+    return [
+        cl.Starter(label=t(f"ui.starter_{name}_label", lang), message=t(f"ui.starter_{name}", lang))
+        for name in ("partnerships", "passport", "clock")
+    ]
+
+
+async def send_filter_settings(lang: str) -> None:
+    """Date range, document type and language filters, with the values the store holds."""
+    stats = ASSISTANT.store.catalog.stats()
+    first, last = chat_view.date_bounds(stats)
+    any_label = t("ui.filter_any", lang)
+    types = {any_label: "", **{k: k for k in stats.get("types", {}) if k != "-"}}
+    languages = {any_label: "", **{chat_view.language_name(k, lang): k for k in stats.get("languages", {})}}
+    await cl.ChatSettings(
+        [
+            DatePicker(
+                id="dates",
+                label=t("ui.filter_dates", lang),
+                mode="range",
+                min_date=first,
+                max_date=last,
+                placeholder=t("ui.filter_dates_placeholder", lang),
+            ),
+            Select(id="type", label=t("ui.filter_type", lang), items=types, initial_value=""),
+            Select(id="language", label=t("ui.filter_language", lang), items=languages, initial_value=""),
+        ]
+    ).send()
+
+
+@cl.on_chat_start
+@guarded
+async def start() -> None:
+    cl.user_session.set("history", [])
+    cl.user_session.set("filters", None)
+    await send_filter_settings(ui_language())
+
+
+@cl.on_chat_resume
+@guarded
+async def resume(thread: dict[str, Any]) -> None:
+    """Continue a stored conversation: its user questions become the history again."""
+    turns = [s.get("output") or "" for s in thread.get("steps", []) if s.get("type") == "user_message"]
+    cl.user_session.set("history", [q for q in turns if q][-HISTORY_TURNS:])
+    cl.user_session.set("filters", None)
+    await send_filter_settings(ui_language())
+
+
+@cl.on_settings_update
+@guarded
+async def settings_update(values: dict[str, Any]) -> None:
+    cl.user_session.set("filters", chat_view.filters_from_settings(values))
+
+
+def _accepts_on_token(run: Callable[..., Any]) -> bool:
+    try:
+        return "on_token" in inspect.signature(run).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+async def answer_streaming(
+    question: str, history: list[str], filters: Filters | None, reply: cl.Message
+) -> tuple[Answer, bool]:
+    """Run the pipeline in a worker thread, streaming its tokens into `reply`; (final answer, streamed?)."""
+    pipeline = ASSISTANT.pipeline()
+    loop = asyncio.get_running_loop()
+    pieces: asyncio.Queue[str] = asyncio.Queue()
+    kwargs: dict[str, Any] = {"history": history, "filters": filters}
+    if _accepts_on_token(pipeline.run):
+        kwargs["on_token"] = lambda piece: loop.call_soon_threadsafe(pieces.put_nowait, piece)
+    work = asyncio.ensure_future(asyncio.to_thread(pipeline.run, question, **kwargs))
+    streamed = False
+    while True:
+        next_piece = asyncio.ensure_future(pieces.get())
+        await asyncio.wait({work, next_piece}, return_when=asyncio.FIRST_COMPLETED)
+        if not next_piece.done():
+            next_piece.cancel()
+            break
+        if next_piece.result():
+            await reply.stream_token(next_piece.result())
+            streamed = True
+    while not pieces.empty():
+        piece = pieces.get_nowait()
+        if piece:
+            await reply.stream_token(piece)
+            streamed = True
+    return work.result(), streamed
+
+
+async def stream_text(reply: cl.Message, text: str) -> None:
+    """Send a finished text in a few pieces, so it still appears as a stream."""
+    words = text.split(" ")
+    size = max(1, len(words) // STREAM_PIECES + 1)
+    for i in range(0, len(words), size):
+        await reply.stream_token(" ".join(words[i : i + size]) + " ")
+
+
+@cl.on_message
+async def on_message(message: cl.Message) -> None:
+    lang = ui_language()
+    history: list[str] = cl.user_session.get("history") or []
+    filters: Filters | None = cl.user_session.get("filters")
+    reply = cl.Message(content="")
+    try:
+        answer, streamed = await answer_streaming(message.content, history, filters, reply)
+        if not streamed:
+            await stream_text(reply, answer.answer)
+        reply.content = chat_view.answer_markdown(answer, message.content, lang, filters)
+        reply.elements = [
+            cl.Text(
+                name=chat_view.source_name(c, lang),
+                content=chat_view.source_markdown(c, lang),
+                display="inline",
+            )
+            for c in answer.citations
+        ]
+        reply.metadata = {"status": answer.status, "mode": answer.mode}
+    except Exception:  # never show exception text (or unverified streamed text) to a user
+        request_id = uuid.uuid4().hex[:12]
+        log.exception("answer failed request_id=%s", request_id)
+        reply.content = t("ui.error_reference", lang, request_id=request_id)
+        reply.elements = []
+    if reply.streaming:
+        await reply.update()
+    else:
+        await reply.send()
+    cl.user_session.set("history", [*history, message.content][-HISTORY_TURNS:])
