@@ -1,8 +1,9 @@
 """Chainlit handlers only: answers come from the pipeline, Markdown from assistant/chat_view.py.
 
 Started by `openbaar serve` (which checks the store, staff logins and origins first); Chainlit loads this module once
-per process. Loading it also: applies the allowed origins, makes the page self-contained (assistant/webpage.py) and
-creates the chat history tables (assistant/datalayer.py).
+per process. Loading it also: applies the allowed origins, makes the page self-contained (assistant/webpage.py),
+mounts the HTTP API and the origin guard (assistant/api.py, assistant/web.py) and creates the chat history tables
+(assistant/datalayer.py).
 """
 
 from __future__ import annotations
@@ -18,9 +19,12 @@ from typing import Any
 import chainlit as cl
 from chainlit.config import config
 from chainlit.input_widget import DatePicker, Select
+from chainlit.server import app as chainlit_server
+from chainlit.utils import utc_now
 
-from assistant import chat_view, webpage
+from assistant import chat_view, web, webpage
 from assistant.answer.base import Answer
+from assistant.api import create_api
 from assistant.auth import check_login, parse_staff_users
 from assistant.datalayer import build_data_layer, database_url, ensure_schema
 from assistant.factory import open_assistant
@@ -34,10 +38,12 @@ SETTINGS = get_settings()
 ASSISTANT = open_assistant(SETTINGS)
 STAFF = parse_staff_users(SETTINGS.staff_users)
 HISTORY_TURNS = 10  # earlier user questions given to the pipeline for follow-ups
-STREAM_PIECES = 8  # when the pipeline does not stream, the final text is sent in about this many pieces
+STREAM_PIECES = 8  # a whole answer given at once is streamed in about this many pieces
+LONG_PIECE = 200  # characters: a streamed piece this long is split up
 
 config.project.allow_origins[:] = SETTINGS.allowed_origin_list(config.run.host, config.run.port)
 webpage.install()
+web.install(chainlit_server, create_api(lambda: ASSISTANT, SETTINGS), config.project.allow_origins)
 asyncio.run(ensure_schema(database_url(SETTINGS)))
 try:  # load the embedder and BM25 index now, not on the first citizen's question
     ASSISTANT.retriever.search("warm-up", k=1)
@@ -182,22 +188,25 @@ async def answer_streaming(
             next_piece.cancel()
             break
         if next_piece.result():
-            await reply.stream_token(next_piece.result())
+            await stream_text(reply, next_piece.result())
             streamed = True
     while not pieces.empty():
         piece = pieces.get_nowait()
         if piece:
-            await reply.stream_token(piece)
+            await stream_text(reply, piece)
             streamed = True
     return work.result(), streamed
 
 
 async def stream_text(reply: cl.Message, text: str) -> None:
-    """Send a finished text in a few pieces, so it still appears as a stream."""
+    """Stream a piece of text; a long piece (a whole extractive answer) goes in a few parts, so it still streams."""
+    if len(text) < LONG_PIECE:
+        await reply.stream_token(text)
+        return
     words = text.split(" ")
     size = max(1, len(words) // STREAM_PIECES + 1)
     for i in range(0, len(words), size):
-        await reply.stream_token(" ".join(words[i : i + size]) + " ")
+        await reply.stream_token(" ".join(words[i : i + size]) + (" " if i + size < len(words) else ""))
 
 
 @cl.on_message
@@ -205,13 +214,13 @@ async def on_message(message: cl.Message) -> None:
     lang = ui_language()
     history: list[str] = cl.user_session.get("history") or []
     filters: Filters | None = cl.user_session.get("filters")
-    reply = cl.Message(content="")
+    reply = cl.Message(content="", created_at=utc_now())  # a streamed message gets no time otherwise
     try:
         answer, streamed = await answer_streaming(message.content, history, filters, reply)
         if not streamed:
             await stream_text(reply, answer.answer)
         reply.content = chat_view.answer_markdown(answer, message.content, lang, filters)
-        reply.elements = [
+        sources = [
             cl.Text(
                 name=chat_view.source_name(c, lang),
                 content=chat_view.source_markdown(c, lang),
@@ -224,9 +233,8 @@ async def on_message(message: cl.Message) -> None:
         request_id = uuid.uuid4().hex[:12]
         log.exception("answer failed request_id=%s", request_id)
         reply.content = t("ui.error_reference", lang, request_id=request_id)
-        reply.elements = []
-    if reply.streaming:
-        await reply.update()
-    else:
-        await reply.send()
+        sources = []
+    await (reply.update() if reply.streaming else reply.send())
+    for source in sources:  # one by one, so they appear numbered in order
+        await source.send(for_id=reply.id)
     cl.user_session.set("history", [*history, message.content][-HISTORY_TURNS:])

@@ -81,7 +81,8 @@ def answer_markdown(answer: Answer, typed: str, lang: str, filters: Filters | No
     verified answer text, active filters and the small label saying how the answer was made."""
     lines: list[str] = []
     if answer.status != "answered":
-        lines.append(t(f"ui.status_{answer.status}", lang))
+        key = f"ui.status_{answer.status}"
+        lines.append(t(key if key in catalog() else "ui.status_error", lang))
     typed_clean = " ".join(typed.split())
     if answer.standalone_question and answer.standalone_question not in (typed_clean, answer.question):
         lines.append(t("ui.understood_as", lang, question=md_escape(answer.standalone_question)))
@@ -99,7 +100,7 @@ def source_name(citation: Citation, lang: str) -> str:
 
 def source_markdown(citation: Citation, lang: str) -> str:
     """One numbered source: the quote, title, date, speaker (and party) and a link to the original."""
-    lines = [f"**[{citation.n}]** “{md_escape(citation.quote)}”", ""]
+    lines = [f"“{md_escape(citation.quote)}”", ""]
     title = md_escape(citation.title or citation.doc_id)
     meta = " · ".join(md_escape(str(v)) for v in (citation.date, citation.speaker, citation.party) if v)
     lines.append(f"**{title}**" + (f" — {meta}" if meta else ""))

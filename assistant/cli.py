@@ -441,7 +441,9 @@ MIN_PASSWORD = 12
 
 @app.command(name="hash-password")
 def hash_password_command(
-    name: Annotated[str | None, typer.Argument(help="Staff user name: print NAME:HASH for OPENBAAR_STAFF_USERS.")] = None,
+    name: Annotated[
+        str | None, typer.Argument(help="Staff user name: print NAME:HASH for OPENBAAR_STAFF_USERS.")
+    ] = None,
 ) -> None:
     """Make a scrypt hash of a staff password (asked twice, hidden; or read from stdin when piped)."""
     from assistant.auth import hash_password
@@ -472,17 +474,28 @@ def serve(
 
     settings = load_settings(store)
     lang = default_language(settings.language)
+    env = {**os.environ, **_chat_env(settings)}  # login, origins and history database checked first
     open_assistant(settings).close()  # a missing store or another embedder stops here, in one line
-    env = {**os.environ, **_chat_env(settings)}
     root = Path(env["CHAINLIT_APP_ROOT"])
     typer.echo(t("serve.starting", lang, host=host, port=port), err=True)
-    cmd = [sys.executable, "-m", "chainlit", "run", str(root / "assistant" / "app.py"), "--headless",
-           "--host", host, "--port", str(port)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "chainlit",
+        "run",
+        str(root / "assistant" / "app.py"),
+        "--headless",
+        "--host",
+        host,
+        "--port",
+        str(port),
+    ]
     os.execvpe(cmd[0], cmd, env)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `openbaar` console command."""
+    from assistant.prompting import PromptError
     from vectorstore.embeddings import EmbeddingError
     from vectorstore.store import StoreError
 
@@ -500,6 +513,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_ERROR
     except EmbeddingError as exc:
         typer.echo(t("error.embedding", _lang(), error=str(exc)), err=True)
+        return EXIT_ERROR
+    except PromptError as exc:
+        typer.echo(t("error.prompts", _lang(), error=str(exc)), err=True)
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130

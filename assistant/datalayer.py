@@ -142,7 +142,10 @@ class InlineStorageClient(BaseStorageClient):
         if len(raw) > MAX_INLINE_BYTES:
             return {}  # the data layer then logs that the element was not persisted
         kind = mime if mime.startswith("text/") else "text/plain"
-        return {"object_key": None, "url": f"data:{kind};charset=utf-8;base64,{base64.b64encode(raw).decode()}"}
+        return {
+            "object_key": None,
+            "url": f"data:{kind};charset=utf-8;base64,{base64.b64encode(raw).decode()}",
+        }
 
     async def delete_file(self, object_key: str) -> bool:
         return True  # the content goes with its row

@@ -44,4 +44,35 @@ def open_assistant(settings: Settings) -> Assistant:
     retriever = HybridRetriever.from_settings(store, settings)
     composers: dict[str, Composer] = {"extractive": ExtractiveComposer()}
     pipelines = {mode: Pipeline(retriever, composer, store.catalog) for mode, composer in composers.items()}
+    if settings.llm_configured:
+        try:
+            pipelines["llm"] = build_llm_pipeline(settings, retriever, store.catalog)
+        except Exception:
+            store.close()
+            raise
     return Assistant(settings, store, retriever, pipelines)
+
+
+def build_llm_pipeline(settings: Settings, retriever, texts, prompts_folder=None) -> Pipeline:
+    """The LLM-mode pipeline (only when an OpenAI key or base URL is set: no client is built otherwise).
+
+    The prompts are read and validated here, so a broken prompt file stops the start with a `PromptError`."""
+    from assistant.answer.llm import LLMComposer, LLMCondenser
+    from assistant.llm import LLMClient
+    from assistant.prompting import load_prompts
+
+    if not settings.llm_configured:
+        raise ValueError("no OPENAI_API_KEY or OPENAI_BASE_URL configured")
+    prompts = load_prompts(prompts_folder or settings.llm_prompts)
+    client = LLMClient(settings)
+    composer = LLMComposer(
+        client,
+        prompts,
+        max_tokens=settings.llm_max_tokens,
+        temperature=settings.llm_temperature,
+        context_tokens=settings.llm_context_tokens,
+        response_format_kind=settings.llm_response_format,
+    )
+    return Pipeline(
+        retriever, composer, texts, condenser=LLMCondenser(client, prompts), fallback=ExtractiveComposer()
+    )

@@ -66,10 +66,16 @@ class Settings(BaseSettings):
         1.0, ge=0, le=10, description="Weight of the dense (embedding) ranking in reciprocal rank fusion."
     )
     retrieval_lexical_weight: float = Field(
-        0.5, ge=0, le=10, description="Weight of the BM25 ranking in reciprocal rank fusion (catches names)."
+        0.75,
+        ge=0,
+        le=10,
+        description="Weight of the BM25 ranking in reciprocal rank fusion (BM25 catches names and exact wording).",
     )
     retrieval_rrf_k: int = Field(
-        60, ge=1, le=1000, description="RRF constant k: score = weight / (k + rank); larger flattens ranks."
+        5,
+        ge=1,
+        le=1000,
+        description="RRF constant k: score = weight / (k + rank); small k lets a strong BM25 match reach the top 5.",
     )
     retrieval_candidates: int = Field(
         50, ge=1, le=1000, description="Candidates taken from each of BM25 and dense before fusion."
@@ -88,6 +94,46 @@ class Settings(BaseSettings):
     openai_base_url: str | None = Field(
         None, validation_alias=AliasChoices("OPENAI_BASE_URL", "OPENBAAR_OPENAI_BASE_URL")
     )
+    llm_model: str = Field("gpt-4o-mini", description="Chat model used for LLM answers and follow-up condensing.")
+    llm_temperature: float = Field(0.1, ge=0, le=2, description="Sampling temperature of the answer model.")
+    llm_max_tokens: int = Field(
+        800, ge=50, le=8000, description="Most tokens the model may write per answer (sent as max_tokens)."
+    )
+    llm_timeout: float = Field(
+        30.0, gt=0, le=120, description="Seconds one LLM step may take in total, retries included."
+    )
+    llm_stall_timeout: float = Field(
+        10.0, gt=0, le=120, description="Seconds without new data after which a streaming answer is abandoned."
+    )
+    llm_max_retries: int = Field(
+        2, ge=0, le=2, description="Retries (with jitter) after 429, 5xx, timeouts or connection errors."
+    )
+    llm_context_tokens: int = Field(
+        16000,
+        ge=1000,
+        le=1_000_000,
+        description="Token budget of one request (prompt + answer); passages are fitted into it.",
+    )
+    llm_response_format: Literal["json_schema", "json_object"] = Field(
+        "json_schema",
+        description="How structured output is requested: `json_schema` (OpenAI, vLLM, recent Ollama/llama.cpp) or `json_object`.",
+    )
+    llm_prompts: Path | None = Field(
+        None, description="Folder with system.md, condense.md and answer.md; empty = the packaged prompts/."
+    )
+
+    @property
+    def llm_configured(self) -> bool:
+        """True when an OpenAI key or an OpenAI-compatible base URL is set."""
+        return self.openai_api_key is not None or bool(self.openai_base_url)
+
+    # --- HTTP API and embedding ---------------------------------------------------------------------------
+    api_keys: SecretStr | None = Field(
+        None, description="Comma-separated API keys; when set, /api/ask requires `Authorization: Bearer KEY`."
+    )
+    api_rate_limit: int = Field(20, ge=0, description="Questions per client per minute on /api/ask (0 = no limit).")
+    api_max_body_bytes: int = Field(32_768, ge=1024, description="Largest accepted request body in bytes.")
+    api_max_history: int = Field(10, ge=0, le=100, description="Most earlier questions accepted in `history`.")
 
     # --- user interface ----------------------------------------------------------------------------------
     language: Literal["auto", "nl", "en"] = Field(

@@ -10,15 +10,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 
-_THIRD_PARTY_LINK = re.compile(r"<link\b[^>]*\bhref=\"https?://[^\"]*\"[^>]*/?>\s*", re.IGNORECASE | re.DOTALL)
-_META_URL = re.compile(r"(<meta property=\"og:(?:image|url)\" content=\")https?://[^\"]*(\">)")
+_THIRD_PARTY_LINK = re.compile(
+    r"<link\b[^>]*\bhref=\"https?://[^\"]*\"[^>]*/?>\s*", re.IGNORECASE | re.DOTALL
+)
+_META_URL = re.compile(r"(<meta property=\"og:(image|url)\" content=\")https?://[^\"]*(\">)")
 
 
 def self_contained(html: str) -> str:
     """The index page without links to other origins (preconnects, fonts, KaTeX) or third-party meta URLs."""
     html = _THIRD_PARTY_LINK.sub("", html)
-    return _META_URL.sub(r"\1/\2", html)
+    return _META_URL.sub(
+        lambda m: m.group(1) + ("/public/logo.svg" if m.group(2) == "image" else "/") + m.group(3), html
+    )
 
 
 def markdown_language(language: str) -> str:
@@ -39,7 +44,10 @@ def install() -> None:
         return self_contained(template(root_path))
 
     def markdown_for(root: str, language: str) -> str | None:
-        return markdown(root, markdown_language(language))
+        if markdown_language(language) == "nl":
+            return markdown(root, "nl")
+        default = Path(root) / "chainlit.md"  # English: no per-language file to look for (and warn about)
+        return default.read_text(encoding="utf-8") if default.is_file() else None
 
     html_template.openbaar = True  # type: ignore[attr-defined]
     server.get_html_template = html_template

@@ -7,9 +7,15 @@ from typing import Any, Literal, Protocol
 
 from vectorstore.results import Hit
 
-Status = Literal["answered", "withheld", "not_found", "refused"]
+Status = Literal["answered", "withheld", "not_found", "refused", "error"]
 Mode = Literal["extractive", "llm"]
-STATUSES: tuple[Status, ...] = ("answered", "withheld", "not_found", "refused")
+STATUSES: tuple[Status, ...] = (
+    "answered",
+    "withheld",
+    "not_found",
+    "refused",
+    "error",
+)  # error: canned reply
 
 
 @dataclass
@@ -43,6 +49,8 @@ class Answer:
     mode: Mode = "extractive"
     timings_ms: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # machine-readable remarks, e.g. "dense_unavailable"
+    prompt_version: str | None = None  # LLM mode: short hash of the prompt files used
+    model: str | None = None  # LLM mode: the chat model that wrote the answer
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
