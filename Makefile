@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install run test lint format lock bench clean
+.PHONY: install browser run test lint format lock bench clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,7 +21,13 @@ run: install  ## ingest the bundled samples (only what changed) and serve the ch
 	$(BIN)/openbaar ingest samples/
 	$(BIN)/openbaar serve --host $(HOST) --port $(PORT)
 
-test: install  ## the whole test suite (unit, integration, browser)
+browser:  ## Debian's chromium for the browser tests (Playwright drives it; no browser download)
+	@command -v chromium >/dev/null || { \
+	  SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO="sudo -n"; \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get update -qq </dev/null && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium </dev/null; }
+
+test: install browser  ## the whole test suite (unit, integration, browser)
 	$(BIN)/python -m pytest
 
 lint: install
