@@ -263,17 +263,16 @@ def _print_answer(answer, lang: str) -> None:
 
 
 def _read_batch(path: Path) -> list[dict[str, Any]]:
-    items = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-            if not isinstance(item, dict) or not isinstance(item.get("question"), str):
-                raise ValueError("no question")
-        except ValueError as exc:
-            raise CliError("error.batch_line", line=n, path=path, error=str(exc)) from exc
-        items.append(item)
+    """The lines of a --batch file; each must hold a question."""
+    from assistant.evaluation import EvalFileError, read_jsonl
+
+    try:
+        items = read_jsonl(path)
+    except EvalFileError as exc:
+        raise CliError("error.eval_file", error=str(exc)) from exc
+    for n, item in enumerate(items, 1):
+        if not isinstance(item.get("question"), str):
+            raise CliError("error.batch_line", line=n, path=path, error="no question")
     return items
 
 
