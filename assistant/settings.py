@@ -94,7 +94,9 @@ class Settings(BaseSettings):
     openai_base_url: str | None = Field(
         None, validation_alias=AliasChoices("OPENAI_BASE_URL", "OPENBAAR_OPENAI_BASE_URL")
     )
-    llm_model: str = Field("gpt-4o-mini", description="Chat model used for LLM answers and follow-up condensing.")
+    llm_model: str = Field(
+        "gpt-4o-mini", description="Chat model used for LLM answers and follow-up condensing."
+    )
     llm_temperature: float = Field(0.1, ge=0, le=2, description="Sampling temperature of the answer model.")
     llm_max_tokens: int = Field(
         800, ge=50, le=8000, description="Most tokens the model may write per answer (sent as max_tokens)."
@@ -103,7 +105,10 @@ class Settings(BaseSettings):
         30.0, gt=0, le=120, description="Seconds one LLM step may take in total, retries included."
     )
     llm_stall_timeout: float = Field(
-        10.0, gt=0, le=120, description="Seconds without new data after which a streaming answer is abandoned."
+        10.0,
+        gt=0,
+        le=120,
+        description="Seconds without new data after which a streaming answer is abandoned.",
     )
     llm_max_retries: int = Field(
         2, ge=0, le=2, description="Retries (with jitter) after 429, 5xx, timeouts or connection errors."
@@ -131,9 +136,13 @@ class Settings(BaseSettings):
     api_keys: SecretStr | None = Field(
         None, description="Comma-separated API keys; when set, /api/ask requires `Authorization: Bearer KEY`."
     )
-    api_rate_limit: int = Field(20, ge=0, description="Questions per client per minute on /api/ask (0 = no limit).")
+    api_rate_limit: int = Field(
+        20, ge=0, description="Questions per client per minute on /api/ask (0 = no limit)."
+    )
     api_max_body_bytes: int = Field(32_768, ge=1024, description="Largest accepted request body in bytes.")
-    api_max_history: int = Field(10, ge=0, le=100, description="Most earlier questions accepted in `history`.")
+    api_max_history: int = Field(
+        10, ge=0, le=100, description="Most earlier questions accepted in `history`."
+    )
 
     # --- user interface ----------------------------------------------------------------------------------
     language: Literal["auto", "nl", "en"] = Field(
