@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install browser run test lint format lock bench clean
+.PHONY: install browser postgres run test lint format lock bench clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,7 +27,13 @@ browser:  ## Debian's chromium for the browser tests (Playwright drives it; no b
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get update -qq </dev/null && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium </dev/null; }
 
-test: install browser  ## the whole test suite (unit, integration, browser)
+postgres:  ## Debian's PostgreSQL server binaries (the chat-history test starts its own throwaway server)
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO="sudo -n"; \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get update -qq </dev/null && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends postgresql </dev/null; }
+
+test: install browser postgres  ## the whole test suite (unit, integration, browser, PostgreSQL)
 	$(BIN)/python -m pytest
 
 lint: install

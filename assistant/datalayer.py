@@ -9,11 +9,13 @@ a `data:` URL kept in the elements table, instead of uploading it to a blob stor
 from __future__ import annotations
 
 import base64
+import json
 from pathlib import Path
 from typing import Any
 
 from chainlit.data.sql_alchemy import SQLAlchemyDataLayer
 from chainlit.data.storage_clients.base import BaseStorageClient
+from chainlit.element import ElementDict
 from sqlalchemy import Boolean, Column, ForeignKey, Integer, MetaData, String, Table, Text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -157,6 +159,44 @@ class InlineStorageClient(BaseStorageClient):
         return None
 
 
+class ChatDataLayer(SQLAlchemyDataLayer):
+    """Chainlit's SQLAlchemy data layer, with `get_element` (the single-element endpoint) fixed.
+
+    Chainlit 2.12 calls `json.loads` on the stored `props`, which fails for an element without props (ours: the
+    column is NULL, on any database) and on PostgreSQL, where the JSONB column is already read back as a dict.
+    """
+
+    async def get_element(self, thread_id: str, element_id: str) -> ElementDict | None:
+        rows = await self.execute_sql(
+            query='SELECT * FROM elements WHERE "threadId" = :thread_id AND "id" = :element_id',
+            parameters={"thread_id": thread_id, "element_id": element_id},
+        )
+        if not isinstance(rows, list) or not rows:
+            return None
+        row = rows[0]
+        props = row.get("props")
+        if isinstance(props, str):
+            props = json.loads(props)
+        return ElementDict(
+            id=row["id"],
+            threadId=row.get("threadId"),
+            type=row["type"],
+            chainlitKey=row.get("chainlitKey"),
+            url=row.get("url"),
+            objectKey=row.get("objectKey"),
+            name=row["name"],
+            props=props if isinstance(props, dict) else {},
+            display=row["display"],
+            size=row.get("size"),
+            language=row.get("language"),
+            page=row.get("page"),
+            autoPlay=row.get("autoPlay"),
+            playerConfig=row.get("playerConfig"),
+            forId=row.get("forId"),
+            mime=row.get("mime"),
+        )
+
+
 def build_data_layer(settings: Settings) -> SQLAlchemyDataLayer:
     """Chainlit's SQLAlchemy data layer on the configured database, elements kept inline."""
-    return SQLAlchemyDataLayer(conninfo=database_url(settings), storage_provider=InlineStorageClient())
+    return ChatDataLayer(conninfo=database_url(settings), storage_provider=InlineStorageClient())

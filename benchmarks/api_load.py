@@ -113,6 +113,7 @@ def main() -> None:
         OUT / "api_load.log",
         timeout=120,
         env=env,
+        port=port,
     ):
         for question in QUESTIONS:  # warm up caches
             httpx.post(f"{base}/api/ask", json={"question": question}, timeout=60)

@@ -96,7 +96,9 @@ def main() -> int:
         url = f"http://127.0.0.1:{port}"
         log = Path(tmp) / "serve.log"
         cmd = [*cli, "serve", "--port", str(port)]
-        with running(cmd, lambda: http_ok(url + "/health"), "openbaar serve", log, timeout=90, env=env):
+        with running(
+            cmd, lambda: http_ok(url + "/health"), "openbaar serve", log, timeout=90, env=env, port=port
+        ):
             measure(url, 1)  # warm-up: first page and first answer of the process
             loads, firsts = measure(url, runs)
     rows = [

@@ -36,6 +36,22 @@ def wait_until(
     raise TimeoutError(f"{what} was not ready after {timeout} s")
 
 
+def listens_on(pid: int, port: int) -> bool:
+    """True when process `pid` (or one of its children) listens on `port`: the server is ours, not another one
+    that took the port between `free_port()` and our start (concurrent test runs on one machine)."""
+    import psutil
+
+    try:
+        parent = psutil.Process(pid)
+        for process in (parent, *parent.children(recursive=True)):
+            for conn in process.net_connections(kind="inet"):
+                if conn.status == psutil.CONN_LISTEN and conn.laddr.port == port:
+                    return True
+    except psutil.Error:
+        return False
+    return False
+
+
 @contextmanager
 def running(
     cmd: list[str],
@@ -44,15 +60,18 @@ def running(
     log: Path,
     timeout: float = 60,
     env: dict[str, str] | None = None,
+    port: int | None = None,
 ) -> Iterator[subprocess.Popen]:
-    """Run `cmd` until the block ends; its output goes to `log` (shown when it fails to start)."""
+    """Run `cmd` until the block ends; its output goes to `log` (shown when it fails to start).
+    With `port`, ready also requires that the listening socket belongs to this process."""
     with log.open("wb") as out:
         process = subprocess.Popen(
             cmd, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
         )
+        is_ready = ready if port is None else (lambda: listens_on(process.pid, port) and ready())
         try:
             try:
-                wait_until(ready, timeout, what, process)
+                wait_until(is_ready, timeout, what, process)
             except (RuntimeError, TimeoutError) as exc:
                 raise RuntimeError(
                     f"{exc}\n--- {log} ---\n{log.read_text(errors='replace')[-3000:]}"
@@ -79,5 +98,7 @@ def chroma_server(data: Path, log: Path) -> Iterator[int]:
     """`chroma run` on a free loopback port with its data in `data`."""
     port = free_port()
     cmd = [str(BIN / "chroma"), "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(data)]
-    with running(cmd, lambda: http_ok(f"http://127.0.0.1:{port}/api/v2/heartbeat"), "chroma server", log):
+    with running(
+        cmd, lambda: http_ok(f"http://127.0.0.1:{port}/api/v2/heartbeat"), "chroma server", log, port=port
+    ):
         yield port

@@ -49,6 +49,7 @@ def start_server(root: Path, name: str, env: dict[str, str]):
         root / f"{name}.log",
         timeout=90,
         env=env,
+        port=port,
     )
 
 

@@ -94,7 +94,9 @@ def make_server(ui_root, shared_cache) -> Iterator:
         code = "import sys; from assistant.cli import main; sys.exit(main())"
         cmd = [sys.executable, "-c", code, "serve", "--port", str(port)]
         log = ui_root / f"{name}.log"
-        ctx = running(cmd, lambda: http_ok(f"http://127.0.0.1:{port}/health"), name, log, timeout=90, env=env)
+        ctx = running(
+            cmd, lambda: http_ok(f"http://127.0.0.1:{port}/health"), name, log, timeout=90, env=env, port=port
+        )
         ctx.__enter__()
         stack.append(ctx)
         return Server(f"http://127.0.0.1:{port}", db, log)

@@ -58,6 +58,7 @@ def widget_setup(tmp_path_factory, shared_cache):
             root / "serve.log",
             timeout=90,
             env=env,
+            port=port,
         ):
             yield app_url, allowed, other
 
