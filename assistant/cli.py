@@ -478,6 +478,9 @@ def serve(
     settings = load_settings(store)
     lang = default_language(settings.language)
     env = {**os.environ, **_chat_env(settings)}  # login, origins and history database checked first
+    # `chainlit run` treats CI=true as "--ci" and then sets a fake OPENAI_API_KEY in its process, which would
+    # switch Openbaar to a language model that does not exist. Our own settings decide that, so CI stays out.
+    env.pop("CI", None)
     open_assistant(settings).close()  # a missing store or another embedder stops here, in one line
     root = Path(env["CHAINLIT_APP_ROOT"])
     typer.echo(t("serve.starting", lang, host=host, port=port), err=True)

@@ -57,6 +57,8 @@ def start_server(root: Path, name: str, env: dict[str, str]):
 def open_server(seed_store):
     env = {
         "OPENBAAR_STORE": str(seed_store / "store"),
+        "OPENBAAR_CHAT_DB": str(seed_store / "chat.sqlite"),
+        "CI": "true",  # chainlit run would invent an OpenAI key in CI mode; serve must not let it
         "OPENBAAR_API_RATE_LIMIT": "0",
         "OPENBAAR_ALLOWED_ORIGINS": FRIEND,
     }
@@ -70,6 +72,8 @@ def open_server(seed_store):
 def guarded_server(seed_store, open_server):
     env = {
         "OPENBAAR_STORE": str(seed_store / "store"),
+        "OPENBAAR_CHAT_DB": str(seed_store / "chat-guarded.sqlite"),
+        "CI": "true",  # chainlit run would invent an OpenAI key in CI mode; serve must not let it
         "OPENBAAR_API_KEYS": "key-one,key-two",
         "OPENBAAR_API_RATE_LIMIT": "3",
     }
