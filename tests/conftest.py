@@ -96,3 +96,17 @@ def run_cli(
         env={**os.environ, **(env or {})},
         cwd=os.getcwd(),
     )
+
+
+def build_store(folder: Path, paths: list[Path], cache: Path, documents: int):
+    """Ingest `paths` into a real store under `folder` (embeddings from the shared cache) and open it."""
+    from assistant.settings import Settings
+    from ingestion.indexer import ingest
+    from vectorstore.embeddings import build_embedder, with_cache
+    from vectorstore.store import Store
+
+    settings = Settings(store=folder / "store", embedding_cache=cache / "embeddings.sqlite")
+    embedder = with_cache(build_embedder(settings), settings)
+    summary = ingest(paths, settings, embedder)
+    assert summary.ok and summary.documents_total == documents, summary.failures
+    return Store(settings, embedder)

@@ -18,11 +18,9 @@ from assistant.factory import build_llm_pipeline, open_assistant
 from assistant.pipeline import Pipeline
 from assistant.prompting import REQUIRED, PromptError, load_prompts
 from assistant.settings import Settings
-from ingestion.indexer import ingest
 from ingestion.tokens import count_tokens
-from tests.conftest import SEED, require_shared
+from tests.conftest import SEED, build_store, require_shared
 from tests.fakellm import FakeLLM, Reply, answer_json, passage_with, passages
-from vectorstore.embeddings import build_embedder, with_cache
 from vectorstore.hybrid import HybridRetriever
 from vectorstore.store import Store
 
@@ -47,11 +45,7 @@ def store(tmp_path_factory, shared_cache):
     folder = tmp_path_factory.mktemp("llm")
     injected = folder / "nieuws-migratie.md"
     injected.write_text(INJECTED_DOC, encoding="utf-8")
-    settings = Settings(store=folder / "store", embedding_cache=shared_cache / "embeddings.sqlite")
-    embedder = with_cache(build_embedder(settings), settings)
-    summary = ingest([require_shared(SEED), injected], settings, embedder)
-    assert summary.ok and summary.documents_total == 2
-    opened = Store(settings, embedder)
+    opened = build_store(folder, [require_shared(SEED), injected], shared_cache, documents=2)
     yield opened
     opened.close()
 

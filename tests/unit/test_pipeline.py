@@ -10,10 +10,7 @@ import pytest
 from assistant.answer.base import Answer, Citation
 from assistant.answer.extractive import ExtractiveComposer
 from assistant.pipeline import Pipeline
-from assistant.settings import Settings
-from ingestion.indexer import ingest
-from tests.conftest import SEED, SHARED, require_shared
-from vectorstore.embeddings import build_embedder, with_cache
+from tests.conftest import SEED, SHARED, build_store, require_shared
 from vectorstore.hybrid import HybridRetriever
 from vectorstore.store import Store
 
@@ -38,11 +35,7 @@ def store(tmp_path_factory, shared_cache):
         if json.loads(line)["title"] in VAC_TITLES
     ]
     vac.write_text("\n".join(lines) + "\n")
-    settings = Settings(store=folder / "store", embedding_cache=shared_cache / "embeddings.sqlite")
-    embedder = with_cache(build_embedder(settings), settings)
-    summary = ingest([require_shared(SEED), vac], settings, embedder)
-    assert summary.ok and summary.documents_total == 4
-    opened = Store(settings, embedder)
+    opened = build_store(folder, [require_shared(SEED), vac], shared_cache, documents=4)
     yield opened
     opened.close()
 
