@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 from pathlib import Path
@@ -317,3 +318,36 @@ def test_an_invalid_setting_names_its_variable_in_one_line():
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
     assert "OPENBAAR_CHUNK_TOKENS" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_progress_bar_with_eta_on_a_terminal_and_quiet_otherwise(corpus):
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    primary, secondary = pty.openpty()
+    code = "import sys; from assistant.cli import main; sys.exit(main())"
+    process = subprocess.Popen(
+        [sys.executable, "-c", code, "ingest", str(corpus)],
+        stdout=secondary,
+        stderr=secondary,
+        env=os.environ.copy(),
+    )
+    os.close(secondary)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(primary, 4096)
+        except OSError:  # the terminal closed: the process ended
+            break
+        if not chunk:
+            break
+        output += chunk
+    assert process.wait(timeout=120) == 0
+    os.close(primary)
+    text = output.decode(errors="replace")
+    assert "Indexing documents" in text and "3/3" in text  # the bar, with its count
+    assert re.search(r"\d:\d\d:\d\d|-:--:--", text)  # and its time remaining
+    piped = run_cli("ingest", str(corpus))
+    assert "Indexing documents" not in piped.stderr + piped.stdout
