@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import inspect
 import json
 import logging
 import threading
@@ -23,6 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from assistant.answer.base import Answer
 from assistant.factory import Assistant
 from assistant.guard import MAX_QUESTION_CHARS
 from assistant.messages import t
@@ -51,34 +51,6 @@ class AskIn(BaseModel):
     history: list[str] = Field(default_factory=list, description="Earlier user questions, oldest first.")
     filters: FiltersIn | None = None
     mode: Literal["llm", "extractive"] | None = Field(None, description="Default: llm when configured.")
-
-
-class CitationOut(BaseModel):
-    """A verified citation (more fields may be present: party, language, start, end)."""
-
-    model_config = ConfigDict(extra="allow")
-    n: int
-    doc_id: str
-    chunk_id: str
-    title: str | None
-    date: str | None
-    speaker: str | None
-    url: str | None
-    quote: str
-
-
-class AnswerOut(BaseModel):
-    """Same fields as `openbaar ask --json` (more may be added, none renamed)."""
-
-    model_config = ConfigDict(extra="allow")
-    question: str
-    standalone_question: str
-    status: Literal["answered", "withheld", "not_found", "refused", "error"]
-    answer: str
-    language: str
-    citations: list[CitationOut]
-    mode: Literal["extractive", "llm"]
-    timings_ms: dict[str, float]
 
 
 class ApiError(Exception):
@@ -207,12 +179,9 @@ def create_api(get_assistant: Callable[[], Assistant], settings: Settings) -> Fa
     def run(ask: AskIn, on_token: Callable[[str], None] | None = None) -> dict[str, Any]:
         pipeline = get_assistant().pipeline(ask.mode)
         filters = Filters(**ask.filters.model_dump()) if ask.filters else None
-        kwargs: dict[str, Any] = {"history": ask.history, "filters": filters}
-        if on_token is not None and "on_token" in inspect.signature(pipeline.run).parameters:
-            kwargs["on_token"] = on_token
-        return pipeline.run(ask.question, **kwargs).to_dict()
+        return pipeline.run(ask.question, history=ask.history, filters=filters, on_token=on_token).to_dict()
 
-    @api.post("/ask", response_model=AnswerOut, summary="Answer a question with verified citations")
+    @api.post("/ask", response_model=Answer, summary="Answer a question with verified citations")
     async def ask(request: Request) -> dict[str, Any]:
         parsed = await read_request(request)
         return await asyncio.to_thread(run, parsed)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import inspect
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -162,13 +161,6 @@ async def settings_update(values: dict[str, Any]) -> None:
     cl.user_session.set("filters", chat_view.filters_from_settings(values))
 
 
-def _accepts_on_token(run: Callable[..., Any]) -> bool:
-    try:
-        return "on_token" in inspect.signature(run).parameters
-    except (TypeError, ValueError):
-        return False
-
-
 async def answer_streaming(
     question: str, history: list[str], filters: Filters | None, reply: cl.Message
 ) -> tuple[Answer, bool]:
@@ -176,10 +168,15 @@ async def answer_streaming(
     pipeline = ASSISTANT.pipeline()
     loop = asyncio.get_running_loop()
     pieces: asyncio.Queue[str] = asyncio.Queue()
-    kwargs: dict[str, Any] = {"history": history, "filters": filters}
-    if _accepts_on_token(pipeline.run):
-        kwargs["on_token"] = lambda piece: loop.call_soon_threadsafe(pieces.put_nowait, piece)
-    work = asyncio.ensure_future(asyncio.to_thread(pipeline.run, question, **kwargs))
+    work = asyncio.ensure_future(
+        asyncio.to_thread(
+            pipeline.run,
+            question,
+            history=history,
+            filters=filters,
+            on_token=lambda piece: loop.call_soon_threadsafe(pieces.put_nowait, piece),
+        )
+    )
     streamed = False
     while True:
         next_piece = asyncio.ensure_future(pieces.get())

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx
 
 from benchmarks._common import OUT, REPO, median, percentile, table, write_json
-from tests.integration.servers import free_port, http_ok, running
+from tests.integration.servers import OPENBAAR, openbaar_serve
 
 QUESTIONS = [
     "Welke partnerschappen zijn openbaar?",
@@ -102,19 +102,8 @@ def main() -> None:
 
     store = OUT / "api-store"
     env = {**os.environ, "OPENBAAR_STORE": str(store), "OPENBAAR_API_RATE_LIMIT": "0"}
-    cli = [sys.executable, "-c", "import sys; from assistant.cli import main; sys.exit(main())"]
-    subprocess.run([*cli, "ingest", str(REPO / "samples")], env=env, check=True, capture_output=True)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    with running(
-        [*cli, "serve", "--port", str(port)],
-        lambda: http_ok(f"{base}/api/health"),
-        "openbaar serve",
-        OUT / "api_load.log",
-        timeout=120,
-        env=env,
-        port=port,
-    ):
+    subprocess.run([*OPENBAAR, "ingest", str(REPO / "samples")], env=env, check=True, capture_output=True)
+    with openbaar_serve(OUT / "api_load.log", env, timeout=120) as base:
         for question in QUESTIONS:  # warm up caches
             httpx.post(f"{base}/api/ask", json={"question": question}, timeout=60)
         baseline = single(base)

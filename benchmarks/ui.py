@@ -21,17 +21,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks._common import OUT, REPO, SHARED, median, percentile, table, write_json
-from tests.integration.servers import free_port, http_ok, running
+from tests.integration.servers import BROWSER_ARGS, CHROMIUM, OPENBAAR, openbaar_serve
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 QUESTION = "Welke partnerschappen zijn openbaar?"
 SEED = SHARED / "corpus" / "seed"
 
@@ -66,7 +57,7 @@ def measure(url: str, runs: int) -> tuple[list[float], list[float]]:
 
     loads, firsts = [], []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
         for _ in range(runs):
             context = browser.new_context(locale="nl-NL")
             context.add_init_script(WATCH)
@@ -88,17 +79,10 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=10)
     runs = parser.parse_args().runs
     store = OUT / "ui-store"
-    cli = [sys.executable, "-c", "import sys; from assistant.cli import main; sys.exit(main())"]
     with tempfile.TemporaryDirectory() as tmp:
         env = _env(store, Path(tmp) / "chat.sqlite")
-        subprocess.run([*cli, "ingest", str(SEED)], env=env, cwd=REPO, check=True, capture_output=True)
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        log = Path(tmp) / "serve.log"
-        cmd = [*cli, "serve", "--port", str(port)]
-        with running(
-            cmd, lambda: http_ok(url + "/health"), "openbaar serve", log, timeout=90, env=env, port=port
-        ):
+        subprocess.run([*OPENBAAR, "ingest", str(SEED)], env=env, cwd=REPO, check=True, capture_output=True)
+        with openbaar_serve(Path(tmp) / "serve.log", env) as url:
             measure(url, 1)  # warm-up: first page and first answer of the process
             loads, firsts = measure(url, runs)
     rows = [

@@ -13,6 +13,17 @@ from pathlib import Path
 
 BIN = Path(sys.executable).parent
 
+# Debian's Chromium, driven by Playwright (never a downloaded browser); the flags keep it off the network.
+CHROMIUM = "/usr/bin/chromium"
+BROWSER_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -102,3 +113,20 @@ def chroma_server(data: Path, log: Path) -> Iterator[int]:
         cmd, lambda: http_ok(f"http://127.0.0.1:{port}/api/v2/heartbeat"), "chroma server", log, port=port
     ):
         yield port
+
+
+# `openbaar` as a user runs it, from this virtualenv (the console script may not be on PATH in tests).
+OPENBAAR = [sys.executable, "-c", "import sys; from assistant.cli import main; sys.exit(main())"]
+
+
+@contextmanager
+def openbaar_serve(
+    log: Path, env: dict[str, str] | None = None, timeout: float = 90, port: int | None = None
+) -> Iterator[str]:
+    """`openbaar serve` on loopback (a free port unless given) until the block ends; yields its base URL."""
+    port = port or free_port()
+    base = f"http://127.0.0.1:{port}"
+    cmd = [*OPENBAAR, "serve", "--port", str(port)]
+    ready = lambda: http_ok(f"{base}/api/health")  # noqa: E731
+    with running(cmd, ready, "openbaar serve", log, timeout=timeout, env=env, port=port):
+        yield base

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import shutil
 import socket
-import sys
 from pathlib import Path
 
 import httpx
@@ -13,7 +12,7 @@ import pytest
 from httpx_sse import connect_sse
 
 from tests.conftest import SHARED, require_shared, run_cli
-from tests.integration.servers import free_port, http_ok, running
+from tests.integration.servers import openbaar_serve
 
 pytestmark = pytest.mark.integration
 
@@ -32,25 +31,7 @@ def seed_store(tmp_path_factory, request) -> Path:
 
 
 def start_server(root: Path, name: str, env: dict[str, str]):
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    cmd = [
-        sys.executable,
-        "-c",
-        "import sys; from assistant.cli import main; sys.exit(main())",
-        "serve",
-        "--port",
-        str(port),
-    ]
-    return base, running(
-        cmd,
-        lambda: http_ok(f"{base}/api/health"),
-        "openbaar serve",
-        root / f"{name}.log",
-        timeout=90,
-        env=env,
-        port=port,
-    )
+    return openbaar_serve(root / f"{name}.log", env)
 
 
 @pytest.fixture(scope="module")
@@ -63,8 +44,7 @@ def open_server(seed_store):
         "OPENBAAR_ALLOWED_ORIGINS": FRIEND,
     }
     assert run_cli("ingest", str(seed_store / "docs"), "--store", env["OPENBAAR_STORE"]).returncode == 0
-    base, server = start_server(seed_store, "open", env)
-    with server:
+    with start_server(seed_store, "open", env) as base:
         yield base
 
 
@@ -77,8 +57,7 @@ def guarded_server(seed_store, open_server):
         "OPENBAAR_API_KEYS": "key-one,key-two",
         "OPENBAAR_API_RATE_LIMIT": "3",
     }
-    base, server = start_server(seed_store, "guarded", env)
-    with server:
+    with start_server(seed_store, "guarded", env) as base:
         yield base
 
 

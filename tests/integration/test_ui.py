@@ -10,7 +10,6 @@ import os
 import secrets
 import sqlite3
 import subprocess
-import sys
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ import pytest
 
 from assistant.auth import hash_password
 from tests.conftest import REPO, SEED, require_shared
-from tests.integration.servers import free_port, http_ok, running
+from tests.integration.servers import OPENBAAR, free_port, openbaar_serve
 
 pytestmark = pytest.mark.integration
 
@@ -67,10 +66,7 @@ def _env(tmp: Path, shared_cache: Path, **extra: str) -> dict[str, str]:
 
 
 def _cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
-    code = "import sys; from assistant.cli import main; sys.exit(main())"
-    return subprocess.run(
-        [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=300
-    )
+    return subprocess.run([*OPENBAAR, *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=300)
 
 
 @pytest.fixture(scope="module")
@@ -88,18 +84,13 @@ def make_server(ui_root, shared_cache) -> Iterator:
     stack: list = []
 
     def start(name: str, **extra: str) -> Server:
-        port = free_port()
         db = ui_root / f"{name}.sqlite"
         env = _env(ui_root, shared_cache, OPENBAAR_CHAT_DB=str(db), **extra)
-        code = "import sys; from assistant.cli import main; sys.exit(main())"
-        cmd = [sys.executable, "-c", code, "serve", "--port", str(port)]
         log = ui_root / f"{name}.log"
-        ctx = running(
-            cmd, lambda: http_ok(f"http://127.0.0.1:{port}/health"), name, log, timeout=90, env=env, port=port
-        )
-        ctx.__enter__()
+        ctx = openbaar_serve(log, env)
+        url = ctx.__enter__()
         stack.append(ctx)
-        return Server(f"http://127.0.0.1:{port}", db, log)
+        return Server(url, db, log)
 
     yield start
     for ctx in reversed(stack):

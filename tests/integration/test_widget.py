@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO, SEED, require_shared
-from tests.integration.servers import free_port, http_ok, running
+from tests.integration.servers import free_port, openbaar_serve
 from tests.integration.test_ui import ARTIFACTS, Recorder, _cli, _env
 
 pytestmark = pytest.mark.integration
@@ -49,17 +48,7 @@ def widget_setup(tmp_path_factory, shared_cache):
         env = _env(
             root, shared_cache, OPENBAAR_ALLOWED_ORIGINS=allowed, OPENBAAR_CHAT_DB=str(root / "chat.sqlite")
         )
-        code = "import sys; from assistant.cli import main; sys.exit(main())"
-        cmd = [sys.executable, "-c", code, "serve", "--port", str(port)]
-        with running(
-            cmd,
-            lambda: http_ok(f"{app_url}/api/health"),
-            "openbaar serve",
-            root / "serve.log",
-            timeout=90,
-            env=env,
-            port=port,
-        ):
+        with openbaar_serve(root / "serve.log", env, port=port):
             yield app_url, allowed, other
 
 
