@@ -36,8 +36,8 @@ postgres:  ## Debian's PostgreSQL server binaries (the chat-history test starts 
 test: install browser postgres  ## the whole test suite (unit, integration, browser, PostgreSQL)
 	$(BIN)/python -m pytest
 
-lint: install
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+lint: install  ## ruff, and the import contracts that keep the layers looking only down
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.answer.base import Answer
-from vectorstore.results import Hit
+from vectorstore.records import Hit
 
 
 class EvalFileError(ValueError):

@@ -1,20 +1,28 @@
-"""Builds the parts of the assistant from settings: the one place where defaults are chosen.
+"""The composition root: builds the assistant's parts from settings, the one place where defaults are chosen.
 
 Entry points (CLI, chat app, HTTP API) call `open_assistant(settings)`; tests and other callers may build a
-`Pipeline` from their own parts instead.
+pipeline from their own parts with `assistant.pipeline.answer_pipeline` instead.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from assistant.answer.base import Composer
-from assistant.answer.extractive import ExtractiveComposer
-from assistant.pipeline import Pipeline
+from assistant.answer.base import DocumentTexts
+from assistant.answer.extractive.composer import ExtractiveComposer
+from assistant.pipeline import Pipeline, answer_pipeline
+from assistant.pipeline.retrieve import Retriever
 from assistant.settings import Settings
-from vectorstore.embeddings import build_embedder
-from vectorstore.hybrid import HybridRetriever
+from ingestion.indexer import IngestSummary, Progress, ingest
+from vectorstore.embeddings import CachedEmbedder, build_embedder, with_cache
+from vectorstore.retrieval.hybrid import HybridRetriever
 from vectorstore.store import Store
+
+if TYPE_CHECKING:
+    from assistant.answer.llm.client import LLMClient
 
 
 @dataclass
@@ -38,12 +46,16 @@ class Assistant:
         self.store.close()
 
 
+def open_store(settings: Settings) -> Store:
+    """The configured store (refusing a missing one or another embedder), with its embedder."""
+    return Store(settings.store_config(), build_embedder(settings.embedding_config()))
+
+
 def open_assistant(settings: Settings) -> Assistant:
-    """Open the store (refusing a missing one or another embedder) and build the pipelines."""
-    store = Store(settings, build_embedder(settings))
-    retriever = HybridRetriever.from_settings(store, settings)
-    composers: dict[str, Composer] = {"extractive": ExtractiveComposer()}
-    pipelines = {mode: Pipeline(retriever, composer, store.catalog) for mode, composer in composers.items()}
+    """Open the store and build the pipelines (LLM mode only when a key or base URL is configured)."""
+    store = open_store(settings)
+    retriever = HybridRetriever(store, settings.retrieval_config())
+    pipelines = {"extractive": answer_pipeline(retriever, ExtractiveComposer(store.catalog), store.catalog)}
     if settings.llm_configured:
         try:
             pipelines["llm"] = build_llm_pipeline(settings, retriever, store.catalog)
@@ -53,26 +65,52 @@ def open_assistant(settings: Settings) -> Assistant:
     return Assistant(settings, store, retriever, pipelines)
 
 
-def build_llm_pipeline(settings: Settings, retriever, texts, prompts_folder=None) -> Pipeline:
+def build_llm_pipeline(
+    settings: Settings,
+    retriever: Retriever,
+    texts: DocumentTexts,
+    prompts_folder: Path | None = None,
+    client: LLMClient | None = None,
+) -> Pipeline:
     """The LLM-mode pipeline (only when an OpenAI key or base URL is set: no client is built otherwise).
 
-    The prompts are read and validated here, so a broken prompt file stops the start with a `PromptError`."""
-    from assistant.answer.llm import LLMComposer, LLMCondenser
-    from assistant.llm import LLMClient
-    from assistant.prompting import load_prompts
+    The prompts are read and validated here, so a broken prompt file stops the start with a `PromptError`.
+    `client` replaces the model client built from the settings (e.g. one with a shorter retry back-off)."""
+    from assistant.answer.llm.client import LLMClient
+    from assistant.answer.llm.composer import LLMComposer
+    from assistant.answer.llm.condenser import LLMCondenser
+    from assistant.answer.llm.prompts import load_prompts
 
     if not settings.llm_configured:
         raise ValueError("no OPENAI_API_KEY or OPENAI_BASE_URL configured")
     prompts = load_prompts(prompts_folder or settings.llm_prompts)
-    client = LLMClient(settings)
-    composer = LLMComposer(
-        client,
-        prompts,
-        max_tokens=settings.llm_max_tokens,
-        temperature=settings.llm_temperature,
-        context_tokens=settings.llm_context_tokens,
-        response_format_kind=settings.llm_response_format,
+    config = settings.llm_config()
+    client = client or LLMClient(config)
+    return answer_pipeline(
+        retriever,
+        LLMComposer(client, prompts, config),
+        texts,
+        condenser=LLMCondenser(client, prompts),
+        fallback=ExtractiveComposer(texts),
+        budget_seconds=config.timeout,
     )
-    return Pipeline(
-        retriever, composer, texts, condenser=LLMCondenser(client, prompts), fallback=ExtractiveComposer()
-    )
+
+
+def cached_embedder(settings: Settings) -> CachedEmbedder:
+    """The configured embedder with its passage cache (for ingestion)."""
+    config = settings.embedding_config()
+    return with_cache(build_embedder(config), config)
+
+
+def ingest_paths(
+    settings: Settings,
+    paths: Sequence[Path],
+    embedder: CachedEmbedder | None = None,
+    *,
+    prune: bool = False,
+    progress: Progress | None = None,
+) -> IngestSummary:
+    """Ingest `paths` into the configured store (see ingestion.indexer.ingest)."""
+    embedder = embedder or cached_embedder(settings)
+    extra = {"progress": progress} if progress is not None else {}
+    return ingest(paths, settings.ingest_config(), settings.store_config(), embedder, prune=prune, **extra)

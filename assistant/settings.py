@@ -9,6 +9,10 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from assistant.answer.llm.config import LLMConfig
+from ingestion.config import IngestConfig
+from vectorstore.config import EmbeddingConfig, RetrievalConfig, StoreConfig
+
 
 class Settings(BaseSettings):
     """Every knob of Openbaar. Each default works offline with no API key.
@@ -151,6 +155,10 @@ class Settings(BaseSettings):
     )
 
     # --- chat app (Chainlit): history, staff login, origins ---------------------------------------------------
+    run_dir: Path = Field(
+        Path("var/run"),
+        description="Folder for the chat server's runtime files (Chainlit's config, translations and uploads).",
+    )
     chat_db: Path = Field(
         Path("var/chat.sqlite"),
         description="SQLite file of the chat history (threads, steps, source elements, feedback).",
@@ -192,6 +200,61 @@ class Settings(BaseSettings):
     def uses_chroma_server(self) -> bool:
         """True when a Chroma server is configured instead of the embedded store."""
         return bool(self.chroma_host)
+
+    # --- the small configurations the layers below take ------------------------------------------------
+    def store_config(self) -> StoreConfig:
+        return StoreConfig(
+            folder=Path(self.store),
+            collection=self.collection,
+            chroma_host=self.chroma_host,
+            chroma_port=self.chroma_port,
+            chroma_ssl=self.chroma_ssl,
+        )
+
+    def embedding_config(self) -> EmbeddingConfig:
+        return EmbeddingConfig(
+            provider=self.embedding_provider,
+            model=self.embedding_model,
+            cache_path=self.embedding_cache_path,
+            batch=self.embedding_batch,
+            threads=self.embedding_threads,
+            api_key=self._openai_key(),
+            base_url=self.openai_base_url,
+        )
+
+    def retrieval_config(self) -> RetrievalConfig:
+        return RetrievalConfig(
+            dense_weight=self.retrieval_dense_weight,
+            lexical_weight=self.retrieval_lexical_weight,
+            rrf_k=self.retrieval_rrf_k,
+            candidates=self.retrieval_candidates,
+            duplicate_threshold=self.retrieval_duplicate_threshold,
+        )
+
+    def ingest_config(self) -> IngestConfig:
+        return IngestConfig(
+            chunk_tokens=self.chunk_tokens,
+            chunk_overlap=self.chunk_overlap,
+            max_file_bytes=int(self.max_file_mb * 1024 * 1024),
+            lock_timeout=self.lock_timeout,
+        )
+
+    def llm_config(self) -> LLMConfig:
+        return LLMConfig(
+            model=self.llm_model,
+            api_key=self._openai_key(),
+            base_url=self.openai_base_url,
+            timeout=self.llm_timeout,
+            stall_timeout=self.llm_stall_timeout,
+            max_retries=self.llm_max_retries,
+            temperature=self.llm_temperature,
+            max_tokens=self.llm_max_tokens,
+            context_tokens=self.llm_context_tokens,
+            response_format=self.llm_response_format,
+        )
+
+    def _openai_key(self) -> str | None:
+        return self.openai_api_key.get_secret_value() if self.openai_api_key else None
 
 
 @lru_cache(maxsize=1)

@@ -56,8 +56,8 @@ def main() -> None:
     args = parser.parse_args()
     corpora = args.corpus or DEFAULT_CORPORA
 
+    from assistant.factory import ingest_paths
     from assistant.settings import Settings
-    from ingestion.indexer import ingest
     from vectorstore.embeddings import build_embedder, with_cache
 
     store = OUT / "ingest-store"
@@ -65,11 +65,11 @@ def main() -> None:
     settings = Settings(_env_file=None, store=store)
     paths = [SHARED / "corpus" / name / "docs.jsonl" for name in corpora]
 
-    embedder = with_cache(build_embedder(settings), settings)
+    embedder = with_cache(build_embedder(settings.embedding_config()), settings.embedding_config())
     with ResourceMonitor() as first_run:
-        first = ingest(paths, settings, embedder)
+        first = ingest_paths(settings, paths, embedder)
     with ResourceMonitor() as again_run:
-        again = ingest(paths, settings, embedder)
+        again = ingest_paths(settings, paths, embedder)
     embedder.cache.close()
 
     from vectorstore.catalog import Catalog

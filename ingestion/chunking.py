@@ -6,8 +6,8 @@ import hashlib
 import re
 from collections.abc import Callable
 
-from ingestion.documents import Chunk
 from ingestion.tokens import count_tokens
+from vectorstore.records import Chunk
 
 # Words ending in a full stop that do not end a sentence (Dutch and English), compared in lower case.
 _ABBREVIATIONS = frozenset(

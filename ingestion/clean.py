@@ -6,8 +6,9 @@ import re
 import unicodedata
 from dataclasses import replace
 
-from ingestion.documents import SourceDocument
-from ingestion.metadata import detect_language, normalise_date, normalise_language
+from ingestion.language import detect_language, normalise_language
+from vectorstore.dates import normalise_date
+from vectorstore.records import Document
 
 # --- mojibake ----------------------------------------------------------------------------------------------
 #
@@ -185,7 +186,7 @@ def clean_line(value: str | None) -> str | None:
     return cleaned or None
 
 
-def prepare_document(doc: SourceDocument) -> SourceDocument:
+def prepare_document(doc: Document) -> Document:
     """A new document with cleaned text and fields, an ISO date and a 2-letter language (detected if missing)."""
     text = clean_text(doc.text)
     language = normalise_language(doc.language) or detect_language(text)

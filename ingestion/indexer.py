@@ -12,14 +12,18 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-from assistant.settings import Settings
 from ingestion.chunking import chunk_text
 from ingestion.clean import prepare_document
-from ingestion.documents import LoadFailure, SourceDocument
-from ingestion.loaders import iter_files, load_file
+from ingestion.config import IngestConfig
+from ingestion.discover import iter_files
+from ingestion.loaders import load_file
+from ingestion.loaders.base import LoadFailure
 from ingestion.tokens import DEFAULT_ENCODING
-from vectorstore.embeddings import CachedEmbedder, EmbeddingError
-from vectorstore.store import Store, StoreError
+from vectorstore.config import StoreConfig
+from vectorstore.embeddings import CachedEmbedder
+from vectorstore.errors import EmbeddingError, StoreError
+from vectorstore.records import Document
+from vectorstore.store import Store
 
 # Bump when cleaning or chunking changes in a way that should re-process every document.
 PIPELINE_VERSION = 1
@@ -67,17 +71,17 @@ class IngestSummary:
         return data
 
 
-def chunking_settings(settings: Settings) -> dict[str, Any]:
+def chunking_settings(config: IngestConfig) -> dict[str, Any]:
     """The chunking parameters recorded in the manifest (and in every document's hash)."""
     return {
         "tokenizer": DEFAULT_ENCODING,
-        "chunk_tokens": settings.chunk_tokens,
-        "chunk_overlap": settings.chunk_overlap,
+        "chunk_tokens": config.chunk_tokens,
+        "chunk_overlap": config.chunk_overlap,
         "pipeline_version": PIPELINE_VERSION,
     }
 
 
-def raw_hash(doc: SourceDocument, chunking: dict[str, Any]) -> str:
+def raw_hash(doc: Document, chunking: dict[str, Any]) -> str:
     """Hash of everything that determines a document's stored form, before any cleaning."""
     payload = json.dumps(
         [doc.text, doc.metadata(), doc.extra, chunking], sort_keys=True, ensure_ascii=False, default=str
@@ -102,7 +106,8 @@ def acquire_writer_lock(folder: Path, timeout: float) -> FileLock:
 
 def ingest(
     paths: Sequence[Path],
-    settings: Settings,
+    config: IngestConfig,
+    store_config: StoreConfig,
     embedder: CachedEmbedder,
     *,
     prune: bool = False,
@@ -110,11 +115,11 @@ def ingest(
 ) -> IngestSummary:
     """Bring the store in line with the documents under `paths`. Holds the writer lock throughout."""
     started = time.perf_counter()
-    lock = acquire_writer_lock(Path(settings.store), settings.lock_timeout)
+    lock = acquire_writer_lock(Path(store_config.folder), config.lock_timeout)
     try:
-        store = Store(settings, embedder, create=True)
+        store = Store(store_config, embedder, create=True)
         try:
-            summary = _run(paths, settings, store, embedder, prune, progress)
+            summary = _run(paths, config, store, embedder, prune, progress)
         finally:
             store.close()
     finally:
@@ -125,21 +130,21 @@ def ingest(
 
 def _run(
     paths: Sequence[Path],
-    settings: Settings,
+    config: IngestConfig,
     store: Store,
     embedder: CachedEmbedder,
     prune: bool,
     progress: Progress,
 ) -> IngestSummary:
-    summary = IngestSummary(store=str(settings.store))
-    chunking = chunking_settings(settings)
-    max_bytes = int(settings.max_file_mb * 1024 * 1024)
+    summary = IngestSummary(store=str(store.folder))
+    chunking = chunking_settings(config)
+    max_bytes = config.max_file_bytes
     states = store.catalog.states()
 
     # Phase 1: read every file (cheap), so the slow phase can show a real ETA.
     files = list(iter_files([Path(p) for p in paths]))
     summary.files = len(files)
-    documents: list[SourceDocument] = []
+    documents: list[Document] = []
     failed_sources: set[str] = set()
     for n, (path, root) in enumerate(files, 1):
         result = load_file(path, root, max_bytes)
@@ -179,7 +184,7 @@ def _run(
             summary.duplicate_of[doc.doc_id] = owner
             continue
         text_owner[t_hash] = doc.doc_id
-        chunks = chunk_text(doc.doc_id, clean.text, settings.chunk_tokens, settings.chunk_overlap)
+        chunks = chunk_text(doc.doc_id, clean.text, config.chunk_tokens, config.chunk_overlap)
         before = embedder.computed
         try:
             vectors = embedder.embed_documents([c.text for c in chunks])
@@ -212,7 +217,7 @@ def _run(
             summary.removed = len(gone)
             changed = True
 
-    if changed or not (Path(settings.store) / "lexical").exists():
+    if changed or not (store.folder / "lexical").exists():
         store.rebuild_lexical()
     manifest = store.write_manifest(chunking)
     summary.documents_total = manifest["counts"]["documents"]

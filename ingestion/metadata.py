@@ -1,135 +1,14 @@
-"""Document metadata helpers: language detection, date normalisation and the plain-text header parser."""
+"""The metadata header of plain-text and Markdown files (`date 2023-06`, `title: ...`, front matter)."""
 
 from __future__ import annotations
 
 import re
-import threading
-from datetime import date as _date
-from typing import Any
+
+from vectorstore.dates import normalise_date
+from vectorstore.records import METADATA_FIELDS
 
 # Keys a plain-text or Markdown file may declare in its leading header lines.
-HEADER_KEYS = ("id", "title", "date", "url", "language", "type", "speaker", "party")
-
-UNDETERMINED = "und"  # returned by detect_language when the text is too short or undecidable
-_MIN_LETTERS = 20  # fewer letters than this: no language guess
-_SAMPLE_CHARS = 2000  # only the start of the text is classified (speed; the rest rarely changes the answer)
-# Languages py3langid confuses with Dutch; if one of them wins narrowly and Dutch is close, Dutch is chosen.
-_DUTCH_LOOKALIKES = frozenset({"af", "fy", "li"})
-_DUTCH_MARGIN = 0.35  # prefer "nl" when P(top) - P(nl) is below this
-_MIN_CONFIDENCE = 0.2  # below this the top guess is "und"
-
-_identifier: Any = None
-_identifier_lock = threading.Lock()
-
-
-def _get_identifier() -> Any:
-    """The py3langid identifier, loaded once (it takes ~1 s) with normalised probabilities."""
-    global _identifier
-    if _identifier is None:
-        with _identifier_lock:
-            if _identifier is None:
-                from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-                _identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-    return _identifier
-
-
-def detect_language(text: str) -> str:
-    """ISO 639-1 code of the text's language, or "und" when it has under 20 letters or no clear winner.
-
-    Only the first ~2000 characters are used. Afrikaans/Frisian/Limburgish narrowly beating Dutch is read as Dutch.
-    """
-    sample = text[:_SAMPLE_CHARS]
-    if sum(1 for ch in sample if ch.isalpha()) < _MIN_LETTERS:
-        return UNDETERMINED
-    ranking = _get_identifier().rank(sample)
-    if not ranking:
-        return UNDETERMINED
-    top, top_p = ranking[0]
-    if top in _DUTCH_LOOKALIKES:
-        nl_p = next((p for lang, p in ranking if lang == "nl"), 0.0)
-        if top_p - nl_p < _DUTCH_MARGIN:
-            return "nl"
-    if top_p < _MIN_CONFIDENCE:
-        return UNDETERMINED
-    return str(top)
-
-
-# ISO 639-2/3 codes that documents commonly carry, mapped to ISO 639-1.
-_THREE_LETTER = {
-    "nld": "nl", "dut": "nl", "eng": "en", "deu": "de", "ger": "de", "fra": "fr", "fre": "fr",
-    "fry": "fy", "spa": "es", "ita": "it", "pol": "pl", "tur": "tr", "ara": "ar", "pap": "pap",
-}  # fmt: skip
-
-
-def normalise_language(value: str | None) -> str | None:
-    """Primary ISO 639-1 subtag: "nl-NL", "NL", "nl_be", "nld" -> "nl"; empty, "und" or malformed -> None."""
-    if not value:
-        return None
-    primary = re.split(r"[-_\s]", str(value).strip(), maxsplit=1)[0].lower()
-    primary = _THREE_LETTER.get(primary, primary)
-    if primary == UNDETERMINED or not re.fullmatch(r"[a-z]{2,3}", primary):
-        return None
-    return primary
-
-
-_TIME = r"(?:$|[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?$)"
-_ISO_DATE = re.compile(rf"(\d{{4}})(?:([-/.])(\d{{1,2}})(?:\2(\d{{1,2}}))?)?{_TIME}")
-_DMY_DATE = re.compile(rf"(\d{{1,2}})([-/.])(\d{{1,2}})\2(\d{{4}}){_TIME}")
-
-
-def _valid(year: int, month: int | None, day: int | None) -> bool:
-    if not 1000 <= year <= 2999:
-        return False
-    if month is None:
-        return True
-    if not 1 <= month <= 12:
-        return False
-    if day is None:
-        return True
-    try:
-        _date(year, month, day)
-    except ValueError:
-        return False
-    return True
-
-
-def normalise_date(value: str | None) -> str | None:
-    """ISO prefix "YYYY", "YYYY-MM" or "YYYY-MM-DD" from common date spellings; None if not a date.
-
-    Accepts "2023", "2023-06", "2023-06-14", "2023-06-14T10:00:00Z", "2023/06/14", "14-06-2023", "14/06/2023".
-    """
-    if value is None:
-        return None
-    s = str(value).strip()
-    m = _ISO_DATE.match(s)
-    if m:
-        year = int(m[1])
-        month = int(m[3]) if m[3] else None
-        day = int(m[4]) if m[4] else None
-    else:
-        m = _DMY_DATE.match(s)
-        if not m:
-            return None
-        year, month, day = int(m[4]), int(m[3]), int(m[1])
-    if not _valid(year, month, day):
-        return None
-    out = f"{year:04d}"
-    if month is not None:
-        out += f"-{month:02d}"
-        if day is not None:
-            out += f"-{day:02d}"
-    return out
-
-
-def date_sort_key(date: str | None) -> int | None:
-    """Integer for range filters: "2023-06-14" -> 20230614, "2023-06" -> 20230600, "2023" -> 20230000."""
-    iso = normalise_date(date)
-    if iso is None:
-        return None
-    parts = [int(p) for p in iso.split("-")] + [0, 0]
-    return parts[0] * 10000 + parts[1] * 100 + parts[2]
-
+HEADER_KEYS = ("id", *METADATA_FIELDS)
 
 # --- leading header of .txt / .md files --------------------------------------------------------------------
 

@@ -22,7 +22,19 @@ _URLS = {
     "o200k_base": "https://openaipublic.blob.core.windows.net/encodings/o200k_base.tiktoken",
 }
 DEFAULT_ENCODING = "cl100k_base"
+WRITTEN_FOR = (
+    "0.14."  # tiktoken's cache layout (file named by the sha1 of its URL) as checked for this version
+)
 _lock = threading.Lock()
+
+
+def check_tiktoken_version() -> None:
+    """Refuse a tiktoken whose cache layout was not checked: it would try to download its files."""
+    if not tiktoken.__version__.startswith(WRITTEN_FOR):
+        raise RuntimeError(
+            f"tiktoken {tiktoken.__version__} is installed, but its offline files were checked with "
+            f"{WRITTEN_FOR}x: reinstall the locked dependencies (make install)"
+        )
 
 
 def cache_dir() -> Path:
@@ -35,6 +47,7 @@ def cache_dir() -> Path:
 
 def ensure_offline_encodings() -> Path:
     """Write the packaged BPE files into tiktoken's cache folder (once); returns the folder."""
+    check_tiktoken_version()
     folder = cache_dir()
     with _lock:
         folder.mkdir(parents=True, exist_ok=True)

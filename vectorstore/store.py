@@ -9,29 +9,18 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.settings import Settings
-from ingestion.documents import Chunk, SourceDocument
-from ingestion.metadata import date_sort_key
 from vectorstore.catalog import Catalog
+from vectorstore.chroma import chunk_metadata, connect, open_collection
+from vectorstore.config import StoreConfig
 from vectorstore.embeddings import Embedder
+from vectorstore.errors import StoreError
 from vectorstore.lexical import LexicalIndex
+from vectorstore.records import Chunk, Document
 
 MANIFEST_SCHEMA = 1
-
-
-@dataclass
-class StoreError(RuntimeError):
-    """A store problem a user can fix; `code` selects the message, `params` fill it in."""
-
-    code: str
-    params: dict[str, Any] = field(default_factory=dict)
-
-    def __str__(self) -> str:
-        return f"{self.code}: " + ", ".join(f"{k}={v}" for k, v in self.params.items())
 
 
 def _describe(embedding: dict[str, Any]) -> str:
@@ -40,27 +29,12 @@ def _describe(embedding: dict[str, Any]) -> str:
     )
 
 
-def chunk_metadata(doc: SourceDocument, chunk: Chunk) -> dict[str, Any]:
-    """Metadata stored with each vector (Chroma accepts no None values, so missing ones are left out)."""
-    meta: dict[str, Any] = {
-        "doc_id": doc.doc_id,
-        "chunk_index": chunk.index,
-        "start": chunk.start,
-        "end": chunk.end,
-    }
-    meta.update(doc.metadata())
-    key = date_sort_key(doc.date)
-    if key is not None:
-        meta["date_key"] = key
-    return meta
-
-
 class Store:
     """Everything ingestion writes and retrieval reads, behind one object."""
 
-    def __init__(self, settings: Settings, embedder: Embedder, *, create: bool = False) -> None:
-        self.settings = settings
-        self.folder = Path(settings.store)
+    def __init__(self, config: StoreConfig, embedder: Embedder, *, create: bool = False) -> None:
+        self.config = config
+        self.folder = Path(config.folder)
         self.embedder = embedder
         self.manifest_path = self.folder / "manifest.json"
         manifest = self.read_manifest()
@@ -70,46 +44,12 @@ class Store:
             self._check_embedder(manifest.get("embedding", {}))
         self.folder.mkdir(parents=True, exist_ok=True)
         self.catalog = Catalog(self.folder / "catalog.sqlite")
-        self._client = self._connect()
-        self.collection = self._client.get_or_create_collection(
-            settings.collection,
-            embedding_function=None,
-            metadata={
-                "hnsw:space": "cosine",
-                **{f"embedding_{k}": v for k, v in embedder.describe().items()},
-            },
-        )
-        self._check_embedder(
-            {
-                k.removeprefix("embedding_"): v
-                for k, v in (self.collection.metadata or {}).items()
-                if k.startswith("embedding_")
-            }
-        )
+        self._client = connect(config)
+        self.collection, recorded = open_collection(self._client, config.collection, embedder.describe())
+        self._check_embedder(recorded)
         self._lexical: LexicalIndex | None = None
 
-    # --- connection and manifest ---------------------------------------------------------------------------
-    def _connect(self):
-        import chromadb
-
-        chroma_settings = chromadb.Settings(anonymized_telemetry=False)
-        try:
-            if self.settings.uses_chroma_server:
-                return chromadb.HttpClient(
-                    host=self.settings.chroma_host,
-                    port=self.settings.chroma_port,
-                    ssl=self.settings.chroma_ssl,
-                    settings=chroma_settings,
-                )
-            return chromadb.PersistentClient(path=str(self.folder / "chroma"), settings=chroma_settings)
-        except Exception as exc:
-            where = (
-                f"{self.settings.chroma_host}:{self.settings.chroma_port}"
-                if self.settings.uses_chroma_server
-                else str(self.folder / "chroma")
-            )
-            raise StoreError("chroma_unreachable", {"where": where, "error": type(exc).__name__}) from exc
-
+    # --- manifest ---------------------------------------------------------------------------
     def read_manifest(self) -> dict[str, Any] | None:
         try:
             return json.loads(self.manifest_path.read_text())
@@ -139,12 +79,10 @@ class Store:
             "schema": MANIFEST_SCHEMA,
             "embedding": self.embedder.describe(),
             "chunking": chunking,
-            "collection": self.settings.collection,
-            "chroma": (
-                f"http://{self.settings.chroma_host}:{self.settings.chroma_port}"
-                if self.settings.uses_chroma_server
-                else "embedded"
-            ),
+            "collection": self.config.collection,
+            "chroma": f"http://{self.config.chroma_location}"
+            if self.config.uses_chroma_server
+            else "embedded",
             "counts": {"documents": stats["documents"], "chunks": stats["chunks"]},
             "updated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
@@ -156,7 +94,7 @@ class Store:
     # --- writing ---------------------------------------------------------------------------------------------
     def replace_document(
         self,
-        doc: SourceDocument,
+        doc: Document,
         raw_hash: str,
         text_hash: str,
         chunks: list[Chunk],

@@ -1,11 +1,13 @@
-"""The answer contract shared by every composer, the CLI (`ask --json`), the UI and the HTTP API."""
+"""The answer contract shared by every composer, the CLI (`ask --json`), the UI and the HTTP API, and the one
+protocol every composer implements."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol
 
-from vectorstore.results import Hit
+from vectorstore.records import Hit
 
 Status = Literal["answered", "withheld", "not_found", "refused", "error"]
 Mode = Literal["extractive", "llm"]
@@ -16,6 +18,8 @@ STATUSES: tuple[Status, ...] = (
     "refused",
     "error",
 )  # error: canned reply
+SUPPORTING: tuple[Status, ...] = ("answered", "withheld")  # statuses that must rest on a valid citation
+TokenSink = Callable[[str], None]
 
 
 @dataclass
@@ -34,6 +38,26 @@ class Citation:
     language: str | None = None
     start: int | None = None  # character offsets of the quote in the document text
     end: int | None = None
+
+    @classmethod
+    def from_hit(
+        cls, n: int, hit: Hit, quote: str, start: int | None = None, end: int | None = None
+    ) -> Citation:
+        """Citation `n` of `quote`, found at `start`..`end` of the document of `hit`, with the hit's metadata."""
+        return cls(
+            n=n,
+            doc_id=hit.doc_id,
+            chunk_id=hit.chunk_id,
+            title=hit.title,
+            date=hit.date,
+            speaker=hit.speaker,
+            url=hit.url,
+            quote=quote,
+            party=hit.party,
+            language=hit.language,
+            start=start,
+            end=end,
+        )
 
 
 @dataclass
@@ -64,11 +88,45 @@ class DocumentTexts(Protocol):
     def text(self, doc_id: str) -> str | None: ...
 
 
+class ComposeRequest(Protocol):
+    """What a composer reads of a request (the pipeline's request context provides it)."""
+
+    question: str  # as the user typed it (cleaned)
+    standalone: str  # the question on its own (a follow-up rewritten)
+    language: str  # the question's language
+    hits: list[Hit]
+    deadline: (
+        float  # time.monotonic() by which every model call of the request must be done (read when calling)
+    )
+    stats: dict[str, Any]  # counters for the request's log line
+
+    def emit(self, text: str) -> None:
+        """Stream a piece of answer text to the user (safe to call; never raises)."""
+
+
+class ComposeError(Exception):
+    """A composer could not write an answer (e.g. its model failed); the pipeline falls back when it can.
+    `notes` go into the answer's notes, `stats` into the request's log line."""
+
+    def __init__(
+        self, kind: str, notes: list[str] | None = None, stats: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(kind)
+        self.kind = kind
+        self.notes = notes or []
+        self.stats = stats or {}
+
+
 class Composer(Protocol):
-    """Turns retrieved hits into an answer for a (standalone) question."""
+    """Turns retrieved hits into an answer, then keeps only what valid citations support."""
 
     mode: Mode
 
-    def compose(
-        self, question: str, standalone: str, language: str, hits: list[Hit], texts: DocumentTexts
-    ) -> Answer: ...
+    def compose(self, request: ComposeRequest) -> Answer:
+        """An answer to `request.standalone` from `request.hits`, streaming its text through `request.emit`
+        when the composer writes it piece by piece. Raises ComposeError when it cannot answer."""
+        ...
+
+    def finalise(self, answer: Answer, valid: list[Citation], rejected: list[Citation]) -> Answer:
+        """The answer with only what `valid` citations support (rejected ones and what rests on them removed)."""
+        ...

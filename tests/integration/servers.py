@@ -116,7 +116,7 @@ def chroma_server(data: Path, log: Path) -> Iterator[int]:
 
 
 # `openbaar` as a user runs it, from this virtualenv (the console script may not be on PATH in tests).
-OPENBAAR = [sys.executable, "-c", "import sys; from assistant.cli import main; sys.exit(main())"]
+OPENBAAR = [sys.executable, "-c", "import sys; from assistant.interfaces.cli import main; sys.exit(main())"]
 
 
 @contextmanager

@@ -11,12 +11,11 @@ import httpx
 import pytest
 from httpx_sse import connect_sse
 
-from tests.conftest import SHARED, require_shared, run_cli
+from tests.conftest import SEED, SEED_DEV, run_cli
 from tests.integration.servers import openbaar_serve
 
 pytestmark = pytest.mark.integration
 
-SEED_DEV = SHARED / "eval" / "seed_dev.jsonl"
 EVIL = "https://evil.example"
 FRIEND = "http://127.0.0.1:9"  # an allow-listed embedding site
 
@@ -26,7 +25,7 @@ def seed_store(tmp_path_factory, request) -> Path:
     root = tmp_path_factory.mktemp("api")
     docs = root / "docs"
     docs.mkdir()
-    shutil.copy(require_shared(SHARED / "corpus" / "seed" / "2023-06-migratiepartnerschappen.txt"), docs)
+    shutil.copy(SEED, docs)
     return root
 
 
@@ -66,7 +65,7 @@ def without_timings(answer: dict) -> dict:
 
 
 def test_api_answers_the_seed_questions_exactly_like_the_cli(open_server, seed_store, tmp_path):
-    items = [json.loads(line) for line in require_shared(SEED_DEV).read_text().splitlines() if line.strip()]
+    items = [json.loads(line) for line in SEED_DEV.read_text().splitlines() if line.strip()]
     batch = tmp_path / "batch.jsonl"
     batch.write_text(
         "\n".join(
@@ -129,8 +128,18 @@ def test_health_and_openapi(open_server):
         ({"question": "Wat?", "history": ["eerder"] * 11}, 413, "history_too_long"),
         ({"question": "Wat?", "mode": "llm"}, 400, "llm_not_configured"),
         ({"question": "Wat?", "unknown": 1}, 422, "invalid_request"),
+        ({"question": "Wat?", "filters": {"since": "2023-13"}}, 422, "invalid_request"),
+        ({"question": "   "}, 422, "invalid_request"),
     ],
-    ids=["missing-question", "long-question", "long-history", "llm-not-configured", "unknown-field"],
+    ids=[
+        "missing-question",
+        "long-question",
+        "long-history",
+        "llm-not-configured",
+        "unknown-field",
+        "bad-date",
+        "empty-question",
+    ],
 )
 def test_bad_requests_get_a_json_error_in_the_requests_language(open_server, body, status, code):
     response = httpx.post(f"{open_server}/api/ask", json=body, headers={"Accept-Language": "nl-NL"})

@@ -117,7 +117,8 @@ async def _history(url: str) -> None:
     from chainlit.types import Feedback, Pagination, ThreadFilter
     from chainlit.user import User
 
-    from assistant.datalayer import build_data_layer, database_url, ensure_schema
+    from assistant.interfaces.chat.chainlit_compat import data_layer
+    from assistant.interfaces.chat.history import database_url, ensure_schema
     from assistant.settings import Settings
 
     settings = Settings()
@@ -125,7 +126,7 @@ async def _history(url: str) -> None:
     await ensure_schema(database_url(settings))
     await ensure_schema(database_url(settings))  # again, as every start does: harmless
 
-    layer = build_data_layer(settings)
+    layer = data_layer(database_url(settings))
     try:
         alice = await layer.create_user(User(identifier="alice", metadata={"role": "staff"}))
         bob = await layer.create_user(User(identifier="bob", metadata={"role": "staff"}))

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.auth import hash_password
-from tests.conftest import REPO, SEED, require_shared
+from assistant.interfaces.chat.staff import hash_password
+from tests.conftest import REPO, SEED
 from tests.integration.servers import OPENBAAR, free_port, openbaar_serve
 
 pytestmark = pytest.mark.integration
@@ -73,7 +73,7 @@ def _cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProc
 def ui_root(tmp_path_factory, shared_cache) -> Path:
     """A folder with a store holding the seed article."""
     root = tmp_path_factory.mktemp("ui")
-    done = _cli("ingest", str(require_shared(SEED)), env=_env(root, shared_cache), cwd=root)
+    done = _cli("ingest", str(SEED), env=_env(root, shared_cache), cwd=root)
     assert done.returncode == 0, done.stderr
     return root
 

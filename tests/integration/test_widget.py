@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, SEED, require_shared
+from tests.conftest import REPO, SEED
 from tests.integration.servers import free_port, openbaar_serve
 from tests.integration.test_ui import ARTIFACTS, Recorder, _cli, _env
 
@@ -40,7 +40,7 @@ def host_page(folder: Path, server_url: str) -> Iterator[str]:
 def widget_setup(tmp_path_factory, shared_cache):
     """An app whose allow-list holds one host page's origin; that page and a second, not-allowed one."""
     root = tmp_path_factory.mktemp("widget")
-    done = _cli("ingest", str(require_shared(SEED)), env=_env(root, shared_cache), cwd=root)
+    done = _cli("ingest", str(SEED), env=_env(root, shared_cache), cwd=root)
     assert done.returncode == 0, done.stderr
     port = free_port()
     app_url = f"http://127.0.0.1:{port}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.messages import catalog
+from assistant.i18n import all_messages
 from assistant.settings import Settings
 from tests.conftest import REPO
 
@@ -27,6 +27,6 @@ def test_readme_starts_with_the_two_commands_and_documents_every_setting():
 
 
 def test_every_message_has_dutch_and_english_with_the_same_placeholders():
-    messages = catalog()  # validates on load
+    messages = all_messages()  # validates on load
     assert all(set(texts) >= {"nl", "en"} for texts in messages.values())
     assert "error.store_missing" in messages

@@ -1,0 +1,253 @@
+"""Every use of Chainlit's internals, in one place, for the Chainlit version it was written for.
+
+Chainlit is driven through its public decorators elsewhere (app.py); what it does not offer publicly is done here:
+- the page template without third-party links and the readme lookup per language (`install_page`);
+- the HTTP API mounted ahead of Chainlit's catch-all route, and a middleware in front of its server (`mount`);
+- the allowed origins of its CORS (`set_allowed_origins`);
+- its SQLAlchemy data layer with `get_element` fixed (`ChatDataLayer`), and elements stored inline;
+- the app root it reads its config, translations and public files from (`prepare_app_root`), and the environment
+  of `chainlit run` (`run_command`).
+`check_version()` refuses another Chainlit version with a one-line message: these internals change between releases.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib.metadata
+import importlib.util
+import json
+import re
+import shutil
+from collections.abc import Callable, Iterable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+WRITTEN_FOR = "2.12.0"
+ASSETS = "assistant.interfaces.chat"  # package holding assets/: .chainlit/config.toml, public/, chainlit*.md
+ENTRY_MODULE = "assistant.interfaces.chat.app"
+MAX_INLINE_BYTES = 64 * 1024  # a quoted source is far smaller; anything bigger is not kept
+
+
+class ChainlitVersionError(RuntimeError):
+    """The installed Chainlit is not the version these internals were written for."""
+
+    def __init__(self, expected: str, found: str) -> None:
+        super().__init__(f"written for Chainlit {expected}, found {found}: reinstall the locked dependencies")
+        self.expected = expected
+        self.found = found
+
+
+def installed_version() -> str:
+    return importlib.metadata.version("chainlit")
+
+
+def check_version() -> None:
+    """Raise ChainlitVersionError unless the installed Chainlit is WRITTEN_FOR (checked without importing it)."""
+    found = installed_version()
+    if found != WRITTEN_FOR:
+        raise ChainlitVersionError(WRITTEN_FOR, found)
+
+
+# --- the app root ------------------------------------------------------------------------------------------
+def assets() -> Path:
+    """The packaged assets folder (works from a checkout and from an installed package)."""
+    return Path(str(resources.files(ASSETS) / "assets"))
+
+
+def prepare_app_root(root: Path, translations: dict[str, dict[str, Any]] | None = None) -> Path:
+    """Fill `root` with what `chainlit run` reads: .chainlit/config.toml, translations, public/, the readmes, and
+    the entry file. Chainlit also writes its upload folder (.files) there. Returns the entry file."""
+    source = assets()
+    (root / ".chainlit").mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source / ".chainlit" / "config.toml", root / ".chainlit" / "config.toml")
+    shutil.copytree(source / "public", root / "public", dirs_exist_ok=True)
+    for name in ("chainlit.md", "chainlit_nl.md"):
+        shutil.copyfile(source / name, root / name)
+    bundled = _chainlit_folder() / "translations"
+    target = root / ".chainlit" / "translations"
+    target.mkdir(exist_ok=True)
+    for file in bundled.glob("*.json"):
+        shutil.copyfile(file, target / file.name)
+    # Browsers ask for nl-NL/nl-BE; Chainlit ships nl.json and warns on every page load without an exact file.
+    for name, base in (("nl-NL", "nl"), ("nl-BE", "nl")):
+        shutil.copyfile(bundled / f"{base}.json", target / f"{name}.json")
+    for name, overrides in (translations or {}).items():
+        path = target / f"{name}.json"
+        data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        path.write_text(json.dumps(_merge(data, overrides), ensure_ascii=False, indent=1), encoding="utf-8")
+    entry = root / "openbaar_chat.py"
+    entry.write_text(f"import {ENTRY_MODULE}  # noqa: F401 - registers Openbaar's chat handlers\n")
+    return entry
+
+
+def _chainlit_folder() -> Path:
+    """Chainlit's package folder, found without importing it (importing chainlit writes into its app root)."""
+    spec = importlib.util.find_spec("chainlit")
+    if spec is None or not spec.submodule_search_locations:
+        raise ChainlitVersionError(WRITTEN_FOR, "none")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def _merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in overrides.items():
+        out[key] = _merge(out.get(key, {}), value) if isinstance(value, dict) else value
+    return out
+
+
+def run_command(python: str, entry: Path, host: str, port: int) -> list[str]:
+    """The `chainlit run` command line for the entry file."""
+    return [python, "-m", "chainlit", "run", str(entry), "--headless", "--host", host, "--port", str(port)]
+
+
+def run_environment(env: dict[str, str], root: Path) -> dict[str, str]:
+    """The environment of `chainlit run`: its app root set, and CI removed (with CI=true `chainlit run` turns on
+    its CI mode and invents an OPENAI_API_KEY, which would switch Openbaar to a model that does not exist)."""
+    out = {**env, "CHAINLIT_APP_ROOT": str(root)}
+    out.pop("CI", None)
+    return out
+
+
+# --- the page ----------------------------------------------------------------------------------------------
+_THIRD_PARTY_LINK = re.compile(
+    r"<link\b[^>]*\bhref=\"https?://[^\"]*\"[^>]*/?>\s*", re.IGNORECASE | re.DOTALL
+)
+_META_URL = re.compile(r"(<meta property=\"og:(image|url)\" content=\")https?://[^\"]*(\">)")
+
+
+def self_contained(html: str) -> str:
+    """The index page without links to other origins (preconnects, fonts, KaTeX) or third-party meta URLs."""
+    html = _THIRD_PARTY_LINK.sub("", html)
+    return _META_URL.sub(
+        lambda m: m.group(1) + ("/public/logo.svg" if m.group(2) == "image" else "/") + m.group(3), html
+    )
+
+
+def markdown_language(language: str) -> str:
+    """`nl-NL`, `nl-BE`, `nl` -> `nl` (chainlit_nl.md); anything else is passed on (English is chainlit.md)."""
+    return "nl" if language.lower().startswith("nl") else language
+
+
+def install_page() -> None:
+    """Wrap chainlit.server's page template (no third-party links) and readme lookup (nl or the default)."""
+    import chainlit.server as server
+
+    template: Callable[[str], str] = server.get_html_template
+    markdown: Callable[[str, str], str | None] = server.get_markdown_str
+    if getattr(template, "openbaar", False):
+        return
+
+    def html_template(root_path: str) -> str:
+        return self_contained(template(root_path))
+
+    def markdown_for(root: str, language: str) -> str | None:
+        if markdown_language(language) == "nl":
+            return markdown(root, "nl")
+        default = Path(root) / "chainlit.md"  # English: no per-language file to look for (and warn about)
+        return default.read_text(encoding="utf-8") if default.is_file() else None
+
+    html_template.openbaar = True  # type: ignore[attr-defined]
+    server.get_html_template = html_template
+    server.get_markdown_str = markdown_for
+
+
+# --- the server ----------------------------------------------------------------------------------------------
+def set_allowed_origins(origins: Iterable[str]) -> list[str]:
+    """Make Chainlit's CORS allow exactly `origins`; returns the list now in force."""
+    from chainlit.config import config
+
+    config.project.allow_origins[:] = list(origins)
+    return list(config.project.allow_origins)
+
+
+def run_address() -> tuple[str, int]:
+    """The host and port `chainlit run` was started with."""
+    from chainlit.config import config
+
+    return config.run.host, config.run.port
+
+
+def mount(api, middleware: type, **options: Any) -> None:
+    """Mount `api` at /api ahead of Chainlit's catch-all page route, and put `middleware` in front of its server."""
+    from chainlit.server import app as server
+    from starlette.routing import Mount
+
+    if not any(isinstance(r, Mount) and r.path == "/api" for r in server.router.routes):
+        server.router.routes.insert(0, Mount("/api", app=api))
+    server.add_middleware(middleware, **options)
+
+
+# --- the history database ------------------------------------------------------------------------------------
+def data_layer(url: str):
+    """Chainlit's SQLAlchemy data layer on `url`, elements stored inline, `get_element` fixed."""
+    from chainlit.data.sql_alchemy import SQLAlchemyDataLayer
+    from chainlit.data.storage_clients.base import BaseStorageClient
+    from chainlit.element import ElementDict
+
+    class InlineStorageClient(BaseStorageClient):
+        """Keeps an element's (small, text) content in the database row itself, as a `data:` URL."""
+
+        async def upload_file(
+            self,
+            object_key: str,
+            data: bytes | str,
+            mime: str = "text/plain",
+            overwrite: bool = True,
+            content_disposition: str | None = None,
+        ) -> dict[str, Any]:
+            return inline_upload(data, mime)
+
+        async def delete_file(self, object_key: str) -> bool:
+            return True  # the content goes with its row
+
+        async def get_read_url(self, object_key: str) -> str:
+            return object_key  # never called: no object keys are stored
+
+        async def close(self) -> None:
+            return None
+
+    class ChatDataLayer(SQLAlchemyDataLayer):
+        """Chainlit 2.12 calls `json.loads` on the stored `props` in `get_element`, which fails for an element without
+        props (ours: the column is NULL, on any database) and on PostgreSQL, where JSONB is read back as a dict."""
+
+        async def get_element(self, thread_id: str, element_id: str) -> ElementDict | None:
+            rows = await self.execute_sql(
+                query='SELECT * FROM elements WHERE "threadId" = :thread_id AND "id" = :element_id',
+                parameters={"thread_id": thread_id, "element_id": element_id},
+            )
+            if not isinstance(rows, list) or not rows:
+                return None
+            row = rows[0]
+            props = row.get("props")
+            if isinstance(props, str):
+                props = json.loads(props)
+            return ElementDict(
+                id=row["id"],
+                threadId=row.get("threadId"),
+                type=row["type"],
+                chainlitKey=row.get("chainlitKey"),
+                url=row.get("url"),
+                objectKey=row.get("objectKey"),
+                name=row["name"],
+                props=props if isinstance(props, dict) else {},
+                display=row["display"],
+                size=row.get("size"),
+                language=row.get("language"),
+                page=row.get("page"),
+                autoPlay=row.get("autoPlay"),
+                playerConfig=row.get("playerConfig"),
+                forId=row.get("forId"),
+                mime=row.get("mime"),
+            )
+
+    return ChatDataLayer(conninfo=url, storage_provider=InlineStorageClient())
+
+
+def inline_upload(data: bytes | str, mime: str = "text/plain") -> dict[str, Any]:
+    """What the inline storage client returns for an element's content: a `data:` URL (empty when too big)."""
+    raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    if len(raw) > MAX_INLINE_BYTES:
+        return {}  # the data layer then logs that the element was not persisted
+    kind = mime if mime.startswith("text/") else "text/plain"
+    return {"object_key": None, "url": f"data:{kind};charset=utf-8;base64,{base64.b64encode(raw).decode()}"}

@@ -1,0 +1,1 @@
+"""Answer composers: `extractive` (offline, quotes only) and, when configured, `llm`."""

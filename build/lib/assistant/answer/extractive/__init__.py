@@ -1,0 +1,1 @@
+"""The offline composer: quoted source sentences in fixed frames, chosen by how well they answer the question."""

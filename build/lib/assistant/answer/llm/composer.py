@@ -1,0 +1,311 @@
+"""LLM mode: fluent answers written by a chat model from numbered passages, then checked like every answer.
+
+`LLMComposer.compose` fits the retrieved passages into the token budget, sends them as delimited DATA blocks with
+the prompts of `prompts/`, asks for JSON (`answer`, `status`, `citations: [{passage, quote}]`) and streams the
+characters of `answer` to the request's sink as they arrive (made safe by `StreamGuard`). The returned answer holds
+only citations of passages that were given, whose quote is in that passage; sentences with hidden-instruction
+phrases or prompt leaks are already removed. The pipeline's verify step then checks every quote against the stored
+text and `finalise` keeps only sentences that carry a valid `[n]` marker. Any `LLMError` (a ComposeError)
+propagates: the pipeline falls back to the offline composer.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import secrets
+from dataclasses import replace
+from typing import Any
+
+from assistant.answer.base import Answer, Citation, ComposeRequest, Mode
+from assistant.answer.llm.client import LLMClient, LLMError
+from assistant.answer.llm.config import LLMConfig
+from assistant.answer.llm.jsonstream import AnswerFieldStream
+from assistant.answer.llm.prompts import PromptSet
+from assistant.answer.quotes import locate_quote
+from assistant.i18n import framing as framing_of
+from assistant.i18n import t
+from assistant.safety.output import (
+    PromptLeakGuard,
+    StreamGuard,
+    drop_forbidden_sentences,
+    has_markup,
+    redact_passage,
+    sanitize,
+)
+from ingestion.tokens import count_tokens
+from vectorstore.records import Hit
+
+log = logging.getLogger("openbaar.llm")
+
+MODEL_STATUSES = ("answered", "withheld", "not_found", "conflicting")
+ANSWER_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "answer": {"type": "string"},
+        "status": {"type": "string", "enum": list(MODEL_STATUSES)},
+        "citations": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"passage": {"type": "integer"}, "quote": {"type": "string"}},
+                "required": ["passage", "quote"],
+                "additionalProperties": False,
+            },
+        },
+    },
+    "required": ["answer", "status", "citations"],
+    "additionalProperties": False,
+}
+MESSAGE_OVERHEAD_TOKENS = 8  # per chat message (role, separators)
+SAFETY_MARGIN_TOKENS = 64  # tokenizers of other servers count differently
+PASSAGE_HEADER_TOKENS = 40  # the delimiter and metadata lines of one passage (estimate before counting)
+_FENCE = re.compile(r"^\s*```(?:json)?\s*|\s*```\s*$")
+_MARKER_GROUP = re.compile(r"(?:\s*\[\d+\])+[.!?;:,]?[\"'”’)]*")
+_MARKER = re.compile(r"\[(\d+)\]")
+_ONLY_MARKS = re.compile(r"^[\s\[\]\d.,;:!?\"'”’()-]*$")
+
+
+def encoding_for(model: str) -> str:
+    """The tiktoken encoding that approximates `model` (o200k for the gpt-4o/4.1/5 and o-series families)."""
+    name = model.lower().rsplit("/", 1)[-1]
+    return (
+        "o200k_base"
+        if name.startswith(("gpt-4o", "gpt-4.1", "gpt-5", "o1", "o3", "o4", "chatgpt-4o"))
+        else "cl100k_base"
+    )
+
+
+def response_format(kind: str) -> dict[str, Any]:
+    """The `response_format` of the settings' choice."""
+    if kind == "json_object":
+        return {"type": "json_object"}
+    return {
+        "type": "json_schema",
+        "json_schema": {"name": "openbaar_answer", "schema": ANSWER_SCHEMA, "strict": True},
+    }
+
+
+def parse_reply(content: str) -> dict[str, Any]:
+    """The model's JSON reply, checked; LLMError("malformed") when it is not the agreed shape."""
+    try:
+        data = json.loads(_FENCE.sub("", content))
+    except (ValueError, TypeError):
+        raise LLMError("malformed") from None
+    if not isinstance(data, dict) or not isinstance(data.get("answer"), str):
+        raise LLMError("malformed")
+    status = data.get("status")
+    citations = data.get("citations") or []
+    if status not in MODEL_STATUSES or not isinstance(citations, list):
+        raise LLMError("malformed")
+    clean: list[tuple[int, str]] = []
+    for item in citations:
+        if not isinstance(item, dict):
+            raise LLMError("malformed")
+        number, quote = item.get("passage"), item.get("quote")
+        if isinstance(number, str) and number.strip().isdigit():
+            number = int(number)
+        if not isinstance(number, int) or isinstance(number, bool) or not isinstance(quote, str):
+            raise LLMError("malformed")
+        clean.append((number, quote))
+    return {"answer": data["answer"], "status": status, "citations": clean}
+
+
+def keep_supported(answer: Answer, valid: list[Citation]) -> Answer:
+    """Keep the parts of a model-written answer that end in a marker of a valid citation; invalid markers are
+    removed from kept parts, parts whose markers are all invalid and text without any marker are dropped, and
+    citations the kept text does not mention are left out. Text is sanitized (allowed links: citation URLs)."""
+    numbers = {c.n for c in valid}
+    lines: list[str] = []
+    dropped = 0
+    for line in answer.answer.split("\n"):
+        kept: list[str] = []
+        pos = 0
+        for m in _MARKER_GROUP.finditer(line):
+            unit, pos = line[pos : m.end()], m.end()
+            marks = {int(n) for n in _MARKER.findall(m.group(0))}
+            if marks & numbers:
+                kept.append(_MARKER.sub(lambda x: x.group(0) if int(x.group(1)) in numbers else "", unit))
+            else:
+                dropped += 1
+        if line[pos:].strip() and not _ONLY_MARKS.match(line[pos:]):
+            dropped += 1  # text after the last marker has no support
+        text = re.sub(r"[ \t]{2,}", " ", "".join(kept)).strip()
+        if text and not _ONLY_MARKS.match(text):
+            lines.append(text)
+    text = sanitize("\n".join(lines), [c.url for c in valid if c.url])
+    used = {int(n) for n in _MARKER.findall(text)}
+    citations = [c for c in valid if c.n in used]
+    notes = [*answer.notes, f"unsupported_dropped:{dropped}"] if dropped else list(answer.notes)
+    return replace(answer, answer=text.strip(), citations=citations, notes=notes)
+
+
+class LLMComposer:
+    """Writes the answer with a chat model; mode "llm" (see the module docstring)."""
+
+    mode: Mode = "llm"
+
+    def __init__(self, client: LLMClient, prompts: PromptSet, config: LLMConfig) -> None:
+        self.client = client
+        self.prompts = prompts
+        self.max_tokens = config.max_tokens
+        self.temperature = config.temperature
+        self.context_tokens = config.context_tokens
+        self.format = response_format(config.response_format)
+        self.encoding = encoding_for(client.model)
+        self.leak_guard = PromptLeakGuard([prompts.system, prompts.answer, prompts.condense])
+        self._fixed_tokens = count_tokens(prompts.system, self.encoding) + count_tokens(
+            prompts.answer, self.encoding
+        )
+
+    # --- prompt ------------------------------------------------------------------------------------------
+    def _block(self, n: int, hit: Hit, text: str, delimiter: str) -> str:
+        meta = [
+            f"title: {hit.title or hit.doc_id}",
+            f"date: {hit.date or 'unknown'}",
+            f"speaker: {hit.speaker or 'unknown'}" + (f" ({hit.party})" if hit.party else ""),
+            f"language: {hit.language or 'unknown'}",
+        ]
+        return "\n".join([f"{delimiter} PASSAGE {n}", *meta, "text:", text, f"{delimiter} END PASSAGE {n}"])
+
+    def build_messages(
+        self, question: str, language: str, hits: list[Hit]
+    ) -> tuple[list[dict[str, str]], list[Hit], set[str], dict[str, int]]:
+        """(messages, passages given, forbidden phrases, token counts): passages in rank order while they fit."""
+        delimiter = f"#####{secrets.token_hex(4)}#####"
+        budget = (
+            self.context_tokens
+            - self.max_tokens
+            - self._fixed_tokens
+            - count_tokens(question, self.encoding)
+            - 2 * MESSAGE_OVERHEAD_TOKENS
+            - SAFETY_MARGIN_TOKENS
+        )
+        blocks: list[str] = []
+        given: list[Hit] = []
+        forbidden: set[str] = set()
+        used = 0
+        for hit in hits:
+            text, payloads = redact_passage(hit.text)
+            block = self._block(len(given) + 1, hit, text, delimiter)
+            cost = count_tokens(block, self.encoding) + 2
+            if used + cost > budget:
+                if given:
+                    break
+                continue  # a single passage larger than the budget is skipped
+            blocks.append(block)
+            given.append(hit)
+            forbidden |= payloads
+            used += cost
+        user = self.prompts.render(
+            "answer",
+            passages="\n\n".join(blocks) if blocks else "(none)",
+            question=question,
+            language=t(f"language.{language}", "en") if language in ("nl", "en") else language,
+            delimiter=delimiter,
+        )
+        messages = [{"role": "system", "content": self.prompts.system}, {"role": "user", "content": user}]
+        prompt_tokens = sum(
+            count_tokens(m["content"], self.encoding) + MESSAGE_OVERHEAD_TOKENS for m in messages
+        )
+        counts = {
+            "passages_retrieved": len(hits),
+            "passages_given": len(given),
+            "passage_tokens": used,
+            "prompt_tokens": prompt_tokens,
+            "max_answer_tokens": self.max_tokens,
+            "context_tokens": self.context_tokens,
+        }
+        return messages, given, forbidden, counts
+
+    # --- compose -----------------------------------------------------------------------------------------
+    def compose(self, request: ComposeRequest) -> Answer:
+        question, standalone, language = request.question, request.standalone, request.language
+        framing = framing_of(language)
+        messages, given, forbidden, counts = self.build_messages(
+            standalone or question, language, request.hits
+        )
+        stats = request.stats
+        stats.update(counts)
+        base = Answer(
+            question,
+            standalone,
+            "not_found",
+            t("answer.not_found", framing),
+            framing,
+            mode="llm",
+            prompt_version=self.prompts.version,
+            model=self.client.model,
+        )
+        if not given:
+            return base
+        extractor = AnswerFieldStream()
+        guard = StreamGuard(forbidden | self.leak_guard.tokens)
+        flushed = [False]
+
+        def on_text(piece: str) -> None:
+            if flushed[0]:
+                return
+            safe = guard.feed(extractor.feed(piece)) if piece else ""
+            if extractor.done:
+                safe += guard.finish()
+                flushed[0] = True
+            if safe:
+                request.emit(safe)
+
+        content, finish = self.client.chat(
+            messages,
+            max_tokens=self.max_tokens,
+            temperature=self.temperature,
+            deadline=request.deadline,
+            stats=stats,
+            response_format=self.format,
+            on_text=on_text,
+        )
+        if not flushed[0]:
+            rest = guard.finish()
+            if rest:
+                request.emit(rest)
+        stats["answer_tokens"] = count_tokens(content, self.encoding)
+        stats["finish_reason"] = finish
+        reply = parse_reply(content)  # a reply cut at max_tokens is not valid JSON: LLMError("malformed")
+        return self._answer(base, reply, given, forbidden)
+
+    def finalise(self, answer: Answer, valid: list[Citation], rejected: list[Citation]) -> Answer:
+        """Only the sentences that end in a valid citation's marker (see `keep_supported`)."""
+        return keep_supported(answer, valid)
+
+    def _answer(self, base: Answer, reply: dict[str, Any], given: list[Hit], forbidden: set[str]) -> Answer:
+        citations: list[Citation] = []
+        seen: set[int] = set()
+        unknown = outside = 0
+        for number, quote in reply["citations"]:
+            if not 1 <= number <= len(given):
+                unknown += 1
+                continue
+            hit = given[number - 1]
+            if number in seen:
+                continue  # one quote per passage: the first
+            span = locate_quote(quote, hit.text)
+            if span is None or has_markup(quote):
+                outside += 1
+                continue
+            seen.add(number)
+            quote = hit.text[span[0] : span[1]]
+            citations.append(Citation.from_hit(number, hit, quote, hit.start + span[0], hit.start + span[1]))
+        notes: list[str] = []
+        if unknown:
+            notes.append(f"citations_unknown_passage:{unknown}")
+        if outside:
+            notes.append(f"citations_quote_not_in_passage:{outside}")
+        status = reply["status"]
+        if status == "conflicting":
+            notes.append("conflicting_sources")
+            status = "answered"
+        if status == "not_found":
+            return replace(base, notes=notes)
+        text, removed = drop_forbidden_sentences(reply["answer"], forbidden, self.leak_guard)
+        if removed:
+            notes.append(f"unsafe_sentences_removed:{removed}")
+        return replace(base, status=status, answer=text, citations=citations, notes=notes)

@@ -1,0 +1,209 @@
+"""Chainlit handlers only: answers come from the pipeline, Markdown from view.py, start-up work from bootstrap.py.
+
+Started by `openbaar serve` (which checks the store, staff logins, origins and history database first); Chainlit
+loads this module once per process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import chainlit as cl
+from chainlit.input_widget import DatePicker, Select
+from chainlit.utils import utc_now
+
+from assistant.answer.base import Answer
+from assistant.i18n import nl_or_en, t
+from assistant.interfaces.chat import chainlit_compat as compat
+from assistant.interfaces.chat import view as chat_view
+from assistant.interfaces.chat.bootstrap import bootstrap
+from assistant.interfaces.chat.staff import check_login
+from assistant.interfaces.streaming import stream_in_thread
+from assistant.settings import get_settings
+from vectorstore.records import Filters
+
+log = logging.getLogger("openbaar.app")
+
+APP = bootstrap(get_settings())
+ASSISTANT = APP.assistant
+HISTORY_TURNS = 10  # earlier user questions given to the pipeline for follow-ups
+STREAM_PIECES = 8  # a whole answer given at once is streamed in about this many pieces
+LONG_PIECE = 200  # characters: a streamed piece this long is split up
+
+
+def ui_language() -> str:
+    """nl or en, from the browser's preferred language."""
+    return nl_or_en(getattr(cl.context.session, "language", None))
+
+
+def guarded(handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """Any exception becomes a canned message in the user's language; the error is logged with a request id."""
+
+    @functools.wraps(handler)
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return await handler(*args, **kwargs)
+        except Exception:
+            request_id = uuid.uuid4().hex[:12]
+            log.exception("handler %s failed request_id=%s", handler.__name__, request_id)
+            await cl.Message(content=t("ui.error_reference", ui_language(), request_id=request_id)).send()
+            return None
+
+    return wrapper
+
+
+@cl.data_layer
+def data_layer():
+    return compat.data_layer(APP.history_url)
+
+
+if APP.staff:
+
+    @cl.password_auth_callback
+    async def staff_login(username: str, password: str) -> cl.User | None:
+        if await asyncio.to_thread(check_login, APP.staff, username, password):
+            return cl.User(identifier=username, metadata={"role": "staff", "provider": "credentials"})
+        return None
+
+
+@cl.set_chat_profiles
+async def chat_profiles(user: cl.User | None = None, language: str | None = None) -> list[cl.ChatProfile]:
+    """One profile: its description is the welcome text shown above the starters."""
+    lang = nl_or_en(language)
+    try:
+        stats = ASSISTANT.store.catalog.stats()
+    except Exception:
+        log.warning("store stats unavailable", exc_info=True)
+        stats = {}
+    return [
+        cl.ChatProfile(
+            name="openbaar",
+            display_name=t("ui.app_name", lang),
+            markdown_description=chat_view.welcome_markdown(stats, lang),
+            icon="/public/logo.svg",
+            default=True,
+        )
+    ]
+
+
+@cl.set_starters
+async def starters(user: cl.User | None = None, language: str | None = None) -> list[cl.Starter]:
+    lang = nl_or_en(language)
+    return [
+        cl.Starter(label=t(f"ui.starter_{name}_label", lang), message=t(f"ui.starter_{name}", lang))
+        for name in ("partnerships", "passport", "clock")
+    ]
+
+
+async def send_filter_settings(lang: str) -> None:
+    """Date range, document type and language filters, with the values the store holds."""
+    stats = ASSISTANT.store.catalog.stats()
+    first, last = chat_view.date_bounds(stats)
+    any_label = t("ui.filter_any", lang)
+    types = {any_label: "", **{k: k for k in stats.get("types", {}) if k != "-"}}
+    languages = {any_label: "", **{chat_view.language_name(k, lang): k for k in stats.get("languages", {})}}
+    await cl.ChatSettings(
+        [
+            DatePicker(
+                id="dates",
+                label=t("ui.filter_dates", lang),
+                mode="range",
+                min_date=first,
+                max_date=last,
+                placeholder=t("ui.filter_dates_placeholder", lang),
+            ),
+            Select(id="type", label=t("ui.filter_type", lang), items=types, initial_value=""),
+            Select(id="language", label=t("ui.filter_language", lang), items=languages, initial_value=""),
+        ]
+    ).send()
+
+
+@cl.on_chat_start
+@guarded
+async def start() -> None:
+    cl.user_session.set("history", [])
+    cl.user_session.set("filters", None)
+    await send_filter_settings(ui_language())
+
+
+@cl.on_chat_resume
+@guarded
+async def resume(thread: dict[str, Any]) -> None:
+    """Continue a stored conversation: its user questions become the history again."""
+    turns = [s.get("output") or "" for s in thread.get("steps", []) if s.get("type") == "user_message"]
+    cl.user_session.set("history", [q for q in turns if q][-HISTORY_TURNS:])
+    cl.user_session.set("filters", None)
+    await send_filter_settings(ui_language())
+
+
+@cl.on_settings_update
+@guarded
+async def settings_update(values: dict[str, Any]) -> None:
+    cl.user_session.set("filters", chat_view.filters_from_settings(values))
+
+
+async def answer_streaming(
+    question: str, history: list[str], filters: Filters | None, reply: cl.Message
+) -> tuple[Answer, bool]:
+    """Run the pipeline in a worker thread, streaming its tokens into `reply`; (final answer, streamed?)."""
+    pipeline = ASSISTANT.pipeline()
+    streamed = False
+    answer: Answer | None = None
+    async for kind, value in stream_in_thread(
+        lambda on_token: pipeline.run(question, history=history, filters=filters, on_token=on_token)
+    ):
+        if kind == "token":
+            await stream_text(reply, value)
+            streamed = True
+        else:
+            answer = value
+    if answer is None:
+        raise RuntimeError("the pipeline returned no answer")
+    return answer, streamed
+
+
+async def stream_text(reply: cl.Message, text: str) -> None:
+    """Stream a piece of text; a long piece (a whole extractive answer) goes in a few parts, so it still streams."""
+    if len(text) < LONG_PIECE:
+        await reply.stream_token(text)
+        return
+    words = text.split(" ")
+    size = max(1, len(words) // STREAM_PIECES + 1)
+    for i in range(0, len(words), size):
+        await reply.stream_token(" ".join(words[i : i + size]) + (" " if i + size < len(words) else ""))
+
+
+@cl.on_message
+async def on_message(message: cl.Message) -> None:
+    lang = ui_language()
+    history: list[str] = cl.user_session.get("history") or []
+    filters: Filters | None = cl.user_session.get("filters")
+    reply = cl.Message(content="", created_at=utc_now())  # a streamed message gets no time otherwise
+    try:
+        answer, streamed = await answer_streaming(message.content, history, filters, reply)
+        if not streamed:
+            await stream_text(reply, answer.answer)
+        reply.content = chat_view.answer_markdown(answer, message.content, lang, filters)
+        sources = [
+            cl.Text(
+                name=chat_view.source_name(c, lang),
+                content=chat_view.source_markdown(c, lang),
+                display="inline",
+            )
+            for c in answer.citations
+        ]
+        reply.metadata = {"status": answer.status, "mode": answer.mode}
+    except Exception:  # never show exception text (or unverified streamed text) to a user
+        request_id = uuid.uuid4().hex[:12]
+        log.exception("answer failed request_id=%s", request_id)
+        reply.content = t("ui.error_reference", lang, request_id=request_id)
+        sources = []
+    await (reply.update() if reply.streaming else reply.send())
+    for source in sources:  # one by one, so they appear numbered in order
+        await source.send(for_id=reply.id)
+    cl.user_session.set("history", [*history, message.content][-HISTORY_TURNS:])

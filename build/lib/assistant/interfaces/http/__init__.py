@@ -1,0 +1,31 @@
+"""HTTP API, served by the same process as the chat: the same pipeline and the same JSON as `openbaar ask --json`.
+
+Mounted at `/api`: `POST /api/ask`, `POST /api/ask/stream` (server-sent events), `GET /api/health`,
+`GET /api/openapi.json`. Errors are JSON `{"error": {"code", "message"}}` in the request's language.
+Request reading and limits: limits.py, keys.py, schemas.py; routes: routes.py; errors: errors.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import FastAPI
+
+from assistant.factory import Assistant
+from assistant.interfaces.http.errors import install_handlers
+from assistant.interfaces.http.routes import Routes
+from assistant.settings import Settings
+
+
+def create_api(get_assistant: Callable[[], Assistant], settings: Settings) -> FastAPI:
+    """The API app; `get_assistant` returns the process's opened assistant (injected, opened once)."""
+    api = FastAPI(
+        title="Openbaar API",
+        version="1",
+        description="Answers about government statements with verified quotes.",
+        docs_url=None,  # the interactive docs load scripts from a CDN; the schema is enough
+        redoc_url=None,
+    )
+    install_handlers(api)
+    Routes(get_assistant, settings).register(api)
+    return api

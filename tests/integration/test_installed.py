@@ -1,0 +1,53 @@
+"""`openbaar serve` works from an installed package, not only from a source checkout."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import REPO, SEED
+from tests.integration.servers import OPENBAAR, openbaar_serve
+
+PIP = [sys.executable, "-m", "pip"]
+
+
+def test_serve_runs_from_an_installed_wheel(tmp_path, shared_cache):
+    wheel_dir, site = tmp_path / "wheel", tmp_path / "site"
+    subprocess.run(
+        [*PIP, "wheel", "--no-deps", "-q", "-w", str(wheel_dir), str(REPO)], check=True, timeout=300
+    )
+    (wheel,) = wheel_dir.glob("openbaar-*.whl")
+    subprocess.run(
+        [*PIP, "install", "--no-deps", "-q", "--target", str(site), str(wheel)], check=True, timeout=300
+    )
+    work = tmp_path / "elsewhere"  # not the checkout: nothing there to fall back on
+    work.mkdir()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(site),
+        "OPENBAAR_STORE": str(work / "store"),
+        "OPENBAAR_EMBEDDING_CACHE": str(shared_cache / "embeddings.sqlite"),
+    }
+    where = subprocess.run(
+        [sys.executable, "-c", "import assistant; print(assistant.__file__)"],
+        env=env, cwd=work, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert where.stdout.strip().startswith(str(site)), where.stdout
+    subprocess.run([*OPENBAAR, "ingest", str(SEED)], env=env, cwd=work, check=True, timeout=300)
+    old = Path.cwd()
+    os.chdir(work)
+    try:
+        with openbaar_serve(tmp_path / "serve.log", env=env) as base:
+            assert httpx.get(f"{base}/", timeout=10).status_code == 200
+            fonts = httpx.get(f"{base}/public/fonts/inter.css", timeout=10)
+            assert fonts.status_code == 200 and "@font-face" in fonts.text
+            answer = httpx.post(f"{base}/api/ask", json={"question": "Wat zei Jan Klink?"}, timeout=30).json()
+            assert answer["status"] == "answered"
+    finally:
+        os.chdir(old)
+    assert not (work / ".chainlit").exists() and not (work / ".files").exists()
+    assert (work / "var" / "run" / "chat" / ".chainlit" / "config.toml").is_file()

