@@ -2,20 +2,30 @@
 
 Two formats are recognised per line:
 - retrieval: `{"question"|"query", "doc_id"}` or `{"query", "gold": [ids]}` -> recall@1/5/10 and MRR@10 by document;
-- answers (as `../shared/eval/seed_dev.jsonl`): `{"question", "expect_status", "must_mention", "history"?}` ->
-  status accuracy, must-mention accuracy and citation validity.
+- answers (`eval/dev.jsonl`, `eval/seed_dev.jsonl`): `{"question", "expect_status", "must_mention", "history"?}`
+  and, in the development set, `type`, `corpus`, `split`, `gold_docs` and `evidence` (verbatim answering text).
+
+An answer passes when its status is the expected one (answered/withheld with at least one valid citation,
+not_found/refused with none) and it mentions one alternative of every `must_mention` group. Also measured:
+the gold document cited, the evidence inside the text the composer read ("context recall"), correct abstention on
+questions whose answer is not in the sources, and citation validity (quotes checked again here, independently).
 """
 
 from __future__ import annotations
 
 import json
+import re
+from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.answer.base import Answer
+from assistant.answer.base import SUPPORTING, Answer
 from vectorstore.records import Hit
+
+_SPACE = re.compile(r"\s+")
+_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'"})
 
 
 class EvalFileError(ValueError):
@@ -71,6 +81,11 @@ def score_retrieval(items: Iterable[dict[str, Any]], search: Callable[[str], lis
     return {"kind": "retrieval", "questions": n, **recall, "mrr@10": mrr}
 
 
+def fold(text: str) -> str:
+    """Whitespace and quote marks made uniform, for finding evidence in a document."""
+    return _SPACE.sub(" ", text.translate(_QUOTES)).strip()
+
+
 @dataclass
 class AnswerCheck:
     id: str
@@ -82,9 +97,44 @@ class AnswerCheck:
     citations_valid: int
     answer: str = ""
     missing: list[list[str]] = field(default_factory=list)
+    type: str = ""
+    corpus: str = ""
+    split: str = ""
+    gold_cited: bool | None = None  # None: the question has no gold document
+    context_recall: bool | None = (
+        None  # the evidence was in the text the composer read (None: no evidence given)
+    )
+    abstained: bool | None = None  # for answers not in the sources: no answered/withheld
+
+    @property
+    def passed(self) -> bool:
+        return self.status_ok and self.mentions_ok
 
 
-def check_answer(item: dict[str, Any], answer: Answer, text_of: Callable[[str], str | None]) -> AnswerCheck:
+def _evidence_in_context(
+    item: dict[str, Any], context: list[tuple[str, int, int]], text_of: Callable[[str], str | None]
+) -> bool | None:
+    evidence = item.get("evidence") or []
+    if not evidence:
+        return None
+    for doc_id in item.get("gold_docs") or []:
+        text = text_of(doc_id)
+        if not text:
+            continue
+        spans = [(s, e) for d, s, e in context if d == doc_id]
+        for piece in evidence:
+            for s, e in spans:
+                if fold(piece) in fold(text[s:e]):
+                    return True
+    return False
+
+
+def check_answer(
+    item: dict[str, Any],
+    answer: Answer,
+    text_of: Callable[[str], str | None],
+    context: list[tuple[str, int, int]] | None = None,
+) -> AnswerCheck:
     """Compare one answer with its expectation; quotes are checked again here, independently of the pipeline."""
     lowered = answer.answer.lower()
     missing = [
@@ -93,10 +143,11 @@ def check_answer(item: dict[str, Any], answer: Answer, text_of: Callable[[str], 
     valid = sum(1 for c in answer.citations if c.quote and c.quote in (text_of(c.doc_id) or ""))
     expected = item["expect_status"]
     status_ok = answer.status == expected
-    if expected in ("answered", "withheld"):
+    if expected in SUPPORTING:
         status_ok = status_ok and valid > 0
-    if expected == "not_found":
+    if expected in ("not_found", "refused"):
         status_ok = status_ok and not answer.citations
+    gold = set(item.get("gold_docs") or [])
     return AnswerCheck(
         id=str(item.get("id", "")),
         expected=expected,
@@ -107,12 +158,44 @@ def check_answer(item: dict[str, Any], answer: Answer, text_of: Callable[[str], 
         citations_valid=valid,
         answer=answer.answer,
         missing=missing,
+        type=str(item.get("type", "")),
+        corpus=str(item.get("corpus", "")),
+        split=str(item.get("split", "")),
+        gold_cited=any(c.doc_id in gold for c in answer.citations) if gold else None,
+        context_recall=_evidence_in_context(item, context, text_of) if context is not None else None,
+        abstained=(answer.status not in SUPPORTING) if expected == "not_found" else None,
     )
+
+
+def _rate(values: list[bool | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return sum(known) / len(known) if known else None
+
+
+def summarise(checks: list[AnswerCheck]) -> dict[str, Any]:
+    """Pass rate and the other measures of a group of checks."""
+    cited = sum(c.citations for c in checks)
+    return {
+        "questions": len(checks),
+        "pass": _rate([c.passed for c in checks]),
+        "status": _rate([c.status_ok for c in checks]),
+        "mentions": _rate([c.mentions_ok for c in checks]),
+        "gold_cited": _rate([c.gold_cited for c in checks]),
+        "context_recall": _rate([c.context_recall for c in checks]),
+        "abstention": _rate([c.abstained for c in checks]),
+        "citation_validity": (sum(c.citations_valid for c in checks) / cited) if cited else None,
+    }
 
 
 def score_answers(checks: list[AnswerCheck]) -> dict[str, Any]:
     n = len(checks)
     cited = sum(c.citations for c in checks)
+    groups: dict[str, dict[str, list[AnswerCheck]]] = {"type": defaultdict(list), "corpus": defaultdict(list)}
+    for check in checks:
+        if check.type:
+            groups["type"][check.type].append(check)
+        if check.corpus:
+            groups["corpus"][check.corpus].append(check)
     return {
         "kind": "answers",
         "questions": n,
@@ -120,5 +203,8 @@ def score_answers(checks: list[AnswerCheck]) -> dict[str, Any]:
         "must_mention_accuracy": sum(c.mentions_ok for c in checks) / n,
         "citation_validity": (sum(c.citations_valid for c in checks) / cited) if cited else 1.0,
         "citations": cited,
-        "items": [c.__dict__ for c in checks],
+        "summary": summarise(checks),
+        "by_type": {k: summarise(v) for k, v in sorted(groups["type"].items())},
+        "by_corpus": {k: summarise(v) for k, v in sorted(groups["corpus"].items())},
+        "items": [{**asdict(c), "passed": c.passed} for c in checks],
     }

@@ -48,6 +48,28 @@ class Chunk:
 
 
 @dataclass(frozen=True)
+class Sentence:
+    """A sentence of a cleaned document, embedded on its own so answers can be chosen by meaning;
+    `text == document_text[start:end]`."""
+
+    sentence_id: str
+    doc_id: str
+    index: int
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class SentenceSpan:
+    """Where a stored sentence is: its id and offsets in the document text."""
+
+    sentence_id: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
 class DocumentState:
     """What re-ingestion compares against: the hashes and chunk count of a stored document."""
 

@@ -103,6 +103,9 @@ class ComposeRequest(Protocol):
     def emit(self, text: str) -> None:
         """Stream a piece of answer text to the user (safe to call; never raises)."""
 
+    def read(self, doc_id: str, start: int, end: int) -> None:
+        """Record a span of a document the composer read to write the answer."""
+
 
 class ComposeError(Exception):
     """A composer could not write an answer (e.g. its model failed); the pipeline falls back when it can.

@@ -65,6 +65,18 @@ class Pipeline:
         k: int = 8,
         on_token: TokenSink | None = None,
     ) -> Answer:
+        """The verified answer to `question` (see the module docstring)."""
+        return self.run_context(question, history, filters, k, on_token).answer  # type: ignore[return-value]
+
+    def run_context(
+        self,
+        question: str,
+        history: list[str] | None = None,
+        filters: Filters | None = None,
+        k: int = 8,
+        on_token: TokenSink | None = None,
+    ) -> RequestContext:
+        """Like `run`, but the whole request context: the answer plus what each step found (for evaluation)."""
         ctx = RequestContext(
             question=question,
             history=list(history or []),
@@ -95,7 +107,7 @@ class Pipeline:
         if not ctx.sink.called:
             ctx.emit(answer.answer)
         self.closing(ctx)
-        return answer
+        return ctx
 
 
 def answer_pipeline(

@@ -141,7 +141,7 @@ class ExtractiveComposer:
         question, standalone, hits = request.question, request.standalone, request.hits
         framing = framing_of(request.language)
         query = analyse(standalone or question)
-        candidates = self._candidates(query, hits, self.texts) if not query.empty else []
+        candidates = self._candidates(query, hits, self.texts, request) if not query.empty else []
         answer = Answer(question, standalone, "not_found", t("answer.not_found", framing), framing)
         if query.asks_withheld:  # "what is kept secret?": a withholding statement is the answer
             for c in candidates:
@@ -194,13 +194,16 @@ class ExtractiveComposer:
                 out.extend((doc_hits[0], doc_hits, h.text, h.start) for h in doc_hits)
         return out
 
-    def _candidates(self, query: QueryTerms, hits: list[Hit], texts: DocumentTexts) -> list[Candidate]:
+    def _candidates(
+        self, query: QueryTerms, hits: list[Hit], texts: DocumentTexts, request: ComposeRequest
+    ) -> list[Candidate]:
         seen: set[tuple[str, int]] = set()
         out: list[Candidate] = []
         n_terms = len(query.terms) + len(query.entities)
         question_words = {w for ent in query.entities for w in ent.surface.lower().split()}
         ranks = {h.chunk_id: (h.rank if h.rank and h.rank > 0 else i) for i, h in enumerate(hits, 1)}
         for best, doc_hits, text, base in self._documents(hits, texts):
+            request.read(best.doc_id, base, base + len(text))
             spans = _statements(text)
             prepared = [sentence_terms(text[s:e], best.language) for s, e in spans]
             mentions = [[entity_matches(ent, p) for ent in query.entities] for p in prepared]

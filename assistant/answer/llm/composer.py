@@ -238,6 +238,8 @@ class LLMComposer:
             prompt_version=self.prompts.version,
             model=self.client.model,
         )
+        for hit in given:
+            request.read(hit.doc_id, hit.start, hit.end)
         if not given:
             return base
         extractor = AnswerFieldStream()

@@ -19,6 +19,12 @@ def evaluate(
         typer.Argument(help="Question file (JSONL): retrieval (doc_id/gold) or answers (expect_status)."),
     ],
     k: Annotated[int, typer.Option("--k", min=1, max=100, help="Passages retrieved per question.")] = 10,
+    split: Annotated[
+        str | None, typer.Option("--split", help="Only the questions of this split (tune or test).")
+    ] = None,
+    mode: Annotated[
+        str | None, typer.Option("--mode", help="Answer mode: extractive (default) or llm.")
+    ] = None,
     store: StoreOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -35,20 +41,29 @@ def evaluate(
         kind = evaluation.kind_of(items)
     except evaluation.EvalFileError as exc:
         raise CliError("error.eval_file", error=str(exc)) from exc
+    if split is not None:
+        if split not in ("tune", "test"):
+            raise typer.BadParameter("use tune or test", param_hint="--split")
+        items = [item for item in items if item.get("split") == split]
+        if not items:
+            raise CliError("error.eval_file", error=f"{file}: no questions in split {split}")
+    if mode not in (None, "llm", "extractive"):
+        raise typer.BadParameter("use llm or extractive", param_hint="--mode")
     assistant = open_assistant(settings)
     try:
         if kind == "retrieval":
             result = evaluation.score_retrieval(items, lambda q: assistant.retriever.search(q, k=k))
         else:
-            pipeline = assistant.pipeline("extractive")
-            checks = [
-                evaluation.check_answer(
-                    item,
-                    pipeline.run(item["question"], history=list(item.get("history") or [])),
-                    assistant.store.catalog.text,
+            if mode == "llm" and "llm" not in assistant.pipelines:
+                raise CliError("error.llm_not_configured")
+            pipeline = assistant.pipeline(mode or "extractive")
+            checks = []
+            for item in items:
+                ctx = pipeline.run_context(item["question"], history=list(item.get("history") or []))
+                assert ctx.answer is not None
+                checks.append(
+                    evaluation.check_answer(item, ctx.answer, assistant.store.catalog.text, ctx.context)
                 )
-                for item in items
-            ]
             result = evaluation.score_answers(checks)
     finally:
         assistant.close()

@@ -37,6 +37,9 @@ class Request:
     def emit(self, text: str) -> None:
         pass
 
+    def read(self, doc_id: str, start: int, end: int) -> None:
+        pass
+
 
 class Texts:
     def __init__(self, docs: dict[str, str]) -> None:
