@@ -55,14 +55,21 @@ def open_assistant(settings: Settings) -> Assistant:
     """Open the store and build the pipelines (LLM mode only when a key or base URL is configured)."""
     store = open_store(settings)
     retriever = HybridRetriever(store, settings.retrieval_config())
-    pipelines = {"extractive": answer_pipeline(retriever, ExtractiveComposer(store.catalog), store.catalog)}
+    pipelines = {"extractive": answer_pipeline(retriever, offline_composer(store), store.catalog)}
     if settings.llm_configured:
         try:
-            pipelines["llm"] = build_llm_pipeline(settings, retriever, store.catalog)
+            pipelines["llm"] = build_llm_pipeline(
+                settings, retriever, store.catalog, fallback=offline_composer(store)
+            )
         except Exception:
             store.close()
             raise
     return Assistant(settings, store, retriever, pipelines)
+
+
+def offline_composer(store: Store) -> ExtractiveComposer:
+    """The offline composer reading the store's texts, sentence vectors and word statistics."""
+    return ExtractiveComposer(store.catalog, sentences=store, terms=store)
 
 
 def build_llm_pipeline(
@@ -71,6 +78,7 @@ def build_llm_pipeline(
     texts: DocumentTexts,
     prompts_folder: Path | None = None,
     client: LLMClient | None = None,
+    fallback: ExtractiveComposer | None = None,
 ) -> Pipeline:
     """The LLM-mode pipeline (only when an OpenAI key or base URL is set: no client is built otherwise).
 
@@ -88,10 +96,10 @@ def build_llm_pipeline(
     client = client or LLMClient(config)
     return answer_pipeline(
         retriever,
-        LLMComposer(client, prompts, config),
+        LLMComposer(client, prompts, config, texts),
         texts,
         condenser=LLMCondenser(client, prompts),
-        fallback=ExtractiveComposer(texts),
+        fallback=fallback or ExtractiveComposer(texts),
         budget_seconds=config.timeout,
     )
 

@@ -22,7 +22,7 @@ from ingestion.loaders.base import LoadFailure
 from ingestion.sentences import document_sentences
 from ingestion.tokens import DEFAULT_ENCODING
 from vectorstore.config import StoreConfig
-from vectorstore.embeddings import CachedEmbedder
+from vectorstore.embeddings import BUNDLE_FILE, CachedEmbedder
 from vectorstore.errors import EmbeddingError, StoreError
 from vectorstore.records import Document
 from vectorstore.store import Store
@@ -131,6 +131,19 @@ def ingest(
     return summary
 
 
+def import_bundles(paths: Sequence[Path], embedder: CachedEmbedder) -> int:
+    """Load precomputed vectors shipped in a given folder (BUNDLE_FILE) into the embedding cache."""
+    added = 0
+    for folder in (Path(p) for p in paths):
+        bundle = folder / BUNDLE_FILE
+        if folder.is_dir() and bundle.is_file():
+            try:
+                added += embedder.cache.import_bundle(bundle)
+            except (OSError, ValueError, KeyError):
+                continue  # a damaged bundle only costs time: the texts are embedded instead
+    return added
+
+
 def _run(
     paths: Sequence[Path],
     config: IngestConfig,
@@ -140,6 +153,7 @@ def _run(
     progress: Progress,
 ) -> IngestSummary:
     summary = IngestSummary(store=str(store.folder))
+    import_bundles(paths, embedder)
     chunking = chunking_settings(config)
     max_bytes = config.max_file_bytes
     states = store.catalog.states()

@@ -162,8 +162,32 @@ class EmbeddingCache:
             )
             self._db.commit()
 
+    def import_bundle(self, path: Path) -> int:
+        """Add the vectors of a bundle file (`write_bundle`) that the cache lacks; returns how many were added."""
+        with np.load(path) as bundle:
+            keys = [bytes(k).hex() for k in bundle["keys"]]
+            vectors = bundle["vectors"].astype(np.float32)
+        have = self.get_many(keys)
+        new = {k: v for k, v in zip(keys, vectors, strict=True) if k not in have}
+        if new:
+            self.put_many(new)
+        return len(new)
+
     def close(self) -> None:
         self._db.close()
+
+
+BUNDLE_FILE = ".openbaar-embeddings.npz"  # precomputed vectors shipped beside documents (e.g. samples/)
+
+
+def write_bundle(path: Path, vectors: dict[str, list[float]]) -> None:
+    """Write cache keys and their vectors (float16, compressed) to a bundle file for `import_bundle`."""
+    keys = sorted(vectors)
+    np.savez_compressed(
+        path,
+        keys=np.frombuffer(b"".join(bytes.fromhex(k) for k in keys), dtype="V32"),
+        vectors=np.asarray([vectors[k] for k in keys], dtype=np.float16),
+    )
 
 
 class CachedEmbedder(Embedder):

@@ -1,6 +1,6 @@
 """One question in, one verified answer out, as a list of small named steps over one request context:
 
-    guard -> condense -> language -> retrieve -> compose -> verify -> fall back        (then always: log)
+    guard -> condense -> language -> retrieve -> scope -> compose -> verify -> fall back   (then always: log)
 
 Every step reads and writes the `RequestContext`; any step can end the run with a canned reply (`ctx.stop`).
 The same steps serve both answer modes: what differs is the composer (and condenser) they are given, never a
@@ -27,6 +27,7 @@ from assistant.pipeline.guard import GuardQuestion
 from assistant.pipeline.language import DetectLanguage
 from assistant.pipeline.log import LogRequest
 from assistant.pipeline.retrieve import Retrieve, Retriever
+from assistant.pipeline.scope import CheckScope
 from assistant.pipeline.verify import Verify
 from vectorstore.records import Filters
 
@@ -124,6 +125,7 @@ def answer_pipeline(
         CondenseFollowUp(condenser),
         DetectLanguage(),
         Retrieve(retriever),
+        CheckScope(retriever),
         Compose(composer),
         Verify(texts),
     ]

@@ -148,8 +148,19 @@ def find_entities(text: str, quoted: bool = True) -> list[str]:
             words = words[:-1]
         if not words:
             continue
+        at_start = m.start() == _first_word_start(text) and " ".join(words) == m.group(0)
+        tail = next((w for w in words[1:] if w.lower() not in _PARTICLE_WORDS), "")
+        if (
+            at_start
+            and len(words) > 2
+            and words[1].lower() in _PARTICLE_WORDS
+            and tail.isupper()
+            and len(tail) > 1
+        ):
+            # "Verzamelen de AIVD en MIVD ...": the first word is capitalised only by position
+            words = words[words.index(tail) :]
+            at_start = False
         name = " ".join(words)
-        at_start = m.start() == _first_word_start(text) and name == m.group(0)
         if at_start and len(words) == 1 and not any(ch.isupper() for ch in name[1:]):
             continue  # "Geef", "Marokko" at the start of a question: capitalised only by position
 

@@ -18,7 +18,7 @@ import secrets
 from dataclasses import replace
 from typing import Any
 
-from assistant.answer.base import Answer, Citation, ComposeRequest, Mode
+from assistant.answer.base import Answer, Citation, ComposeRequest, DocumentTexts, Mode
 from assistant.answer.llm.client import LLMClient, LLMError
 from assistant.answer.llm.config import LLMConfig
 from assistant.answer.llm.jsonstream import AnswerFieldStream
@@ -58,6 +58,8 @@ ANSWER_SCHEMA: dict[str, Any] = {
     "required": ["answer", "status", "citations"],
     "additionalProperties": False,
 }
+WHOLE_DOCUMENT_TOKENS = 900  # a document this short is given whole instead of by chunk
+WHOLE_DOCUMENT_CHARS = 8_000
 MESSAGE_OVERHEAD_TOKENS = 8  # per chat message (role, separators)
 SAFETY_MARGIN_TOKENS = 64  # tokenizers of other servers count differently
 PASSAGE_HEADER_TOKENS = 40  # the delimiter and metadata lines of one passage (estimate before counting)
@@ -146,8 +148,11 @@ class LLMComposer:
 
     mode: Mode = "llm"
 
-    def __init__(self, client: LLMClient, prompts: PromptSet, config: LLMConfig) -> None:
+    def __init__(
+        self, client: LLMClient, prompts: PromptSet, config: LLMConfig, texts: DocumentTexts | None = None
+    ) -> None:
         self.client = client
+        self.texts = texts
         self.prompts = prompts
         self.max_tokens = config.max_tokens
         self.temperature = config.temperature
@@ -169,10 +174,41 @@ class LLMComposer:
         ]
         return "\n".join([f"{delimiter} PASSAGE {n}", *meta, "text:", text, f"{delimiter} END PASSAGE {n}"])
 
+    def passages(self, hits: list[Hit]) -> list[Hit]:
+        """The passages to give, in rank order: a short document whole (small-to-big: the answering sentence is
+        often beside the retrieved chunk), once, in place of its first retrieved chunk; longer ones by chunk."""
+        out: list[Hit] = []
+        whole: set[str] = set()
+        for hit in hits:
+            if hit.doc_id in whole:
+                continue
+            text = self._whole_text(hit)
+            if text is None:
+                out.append(hit)
+                continue
+            whole.add(hit.doc_id)
+            out = [h for h in out if h.doc_id != hit.doc_id]
+            out.append(replace(hit, text=text, start=0, end=len(text)))
+        return out
+
+    def _whole_text(self, hit: Hit) -> str | None:
+        if self.texts is None:
+            return None
+        try:
+            text = self.texts.text(hit.doc_id)
+        except Exception:
+            return None
+        if not text or hit.text != text[hit.start : hit.end]:
+            return None
+        if len(text) > WHOLE_DOCUMENT_CHARS or count_tokens(text, self.encoding) > WHOLE_DOCUMENT_TOKENS:
+            return None
+        return text
+
     def build_messages(
         self, question: str, language: str, hits: list[Hit]
     ) -> tuple[list[dict[str, str]], list[Hit], set[str], dict[str, int]]:
         """(messages, passages given, forbidden phrases, token counts): passages in rank order while they fit."""
+        hits = self.passages(hits)
         delimiter = f"#####{secrets.token_hex(4)}#####"
         budget = (
             self.context_tokens
