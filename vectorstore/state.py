@@ -193,10 +193,11 @@ class SharedState:
 
 
 def _next_manifest(stored: dict[str, Any] | None, manifest: dict[str, Any], changed: bool) -> dict[str, Any]:
+    manifest = {**manifest, "schema": MANIFEST_SCHEMA}
     generation = int((stored or {}).get("generation") or 0)
     if changed or not same_content(stored, manifest):
         generation += 1
-    return {**manifest, "generation": generation, "schema": MANIFEST_SCHEMA}
+    return {**manifest, "generation": generation}
 
 
 class FileState(SharedState):

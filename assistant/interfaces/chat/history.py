@@ -100,9 +100,12 @@ Table(
 
 
 def database_url(settings: Settings) -> str:
-    """The configured async SQLAlchemy URL, or SQLite (aiosqlite) at `chat_db`."""
+    """The configured async SQLAlchemy URL; else the shared database (`OPENBAAR_DB_URL`, through asyncpg), so
+    replicas share the history; else SQLite (aiosqlite) at `chat_db`."""
     if settings.chat_db_url:
         return settings.chat_db_url
+    if settings.db_url is not None:
+        return "postgresql+asyncpg://" + settings.db_url.get_secret_value().split("://", 1)[1]
     return f"sqlite+aiosqlite:///{Path(settings.chat_db).resolve()}"
 
 
