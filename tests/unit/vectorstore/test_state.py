@@ -271,7 +271,7 @@ def test_a_half_built_store_is_reported_as_such(backend, tmp_path):
     # What a first ingestion killed before its end leaves: documents, no published state.
     config = settings()
     half = Store(config.store_config(), build_embedder(config.embedding_config()), create=True)
-    doc, chunks, sentences = document("a", DOC_A, language="nl")
+    doc, chunks, _ = document("a", DOC_A, language="nl")
     vectors = half.embedder.embed_documents([c.text for c in chunks])
     half.replace_document(doc, "raw", "text", chunks, vectors)
     half.close()
@@ -300,7 +300,7 @@ def test_a_saved_index_that_does_not_match_the_catalog_is_rebuilt_on_open_and_on
     # An ingestion killed after writing a document but before saving the index: the catalog is ahead of it.
     config = settings()
     writer = Store(config.store_config(), build_embedder(config.embedding_config()), create=True)
-    doc, chunks, sentences = document("late", DOC_B, language="nl")
+    doc, chunks, _ = document("late", DOC_B, language="nl")
     writer.replace_document(
         doc, "raw", "text", chunks, writer.embedder.embed_documents([c.text for c in chunks])
     )
