@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import Boolean, Column, ForeignKey, Integer, MetaData, String, Table, Text
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, MetaData, String, Table, Text, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -20,6 +20,7 @@ _Json = Text().with_variant(postgresql.JSONB(), "postgresql")
 _Tags = Text().with_variant(postgresql.ARRAY(Text()), "postgresql")
 
 metadata = MetaData()
+_SCHEMA_LOCK = 0x0B5E_0002  # advisory lock key serialising the creation of these tables between replicas
 
 Table(
     "users",
@@ -118,6 +119,8 @@ async def ensure_schema(url: str) -> None:
     engine = create_async_engine(url)
     try:
         async with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":  # replicas starting together: one creates, the others wait
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
             await conn.run_sync(metadata.create_all)
     finally:
         await engine.dispose()
