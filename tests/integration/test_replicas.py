@@ -400,7 +400,9 @@ def test_the_compose_file_runs_these_processes():
     assert "chromadb==" in (REPO / "requirements.lock").read_text()
     assert services["postgres"]["image"].startswith("postgres:15")  # the version tests run against
     caddy = (REPO / "deploy" / "Caddyfile").read_text()
-    assert "lb_policy cookie" in caddy and "app1:8000 app2:8000" in caddy and "health_uri /api/health" in caddy
+    assert (
+        "lb_policy cookie" in caddy and "app1:8000 app2:8000" in caddy and "health_uri /api/health" in caddy
+    )
     # Every OPENBAAR_ variable the file sets is a real setting.
     from assistant.settings import Settings
 
