@@ -226,7 +226,7 @@ def _run(
         if gone:
             summary.chunks_removed += store.delete_documents(gone)
             summary.removed = len(gone)
-    manifest = store.publish(chunking)
+    manifest = store.publish(chunking, changed=bool(summary.added or summary.updated or summary.removed))
     queue.end()
     summary.documents_total = manifest["counts"]["documents"]
     summary.chunks_total = manifest["counts"]["chunks"]

@@ -307,7 +307,9 @@ class PostgresState(SharedState):
         rows = self.db.rows("SELECT generation FROM store_state WHERE id = 1")
         return int(rows[0][0]) if rows else 0
 
-    def publish(self, manifest: dict[str, Any], lexical: LexicalIndex | None = None) -> dict[str, Any]:
+    def publish(
+        self, manifest: dict[str, Any], lexical: LexicalIndex | None = None, changed: bool = False
+    ) -> dict[str, Any]:
         from psycopg.types.json import Jsonb
 
         data = lexical.to_bytes() if lexical is not None else None
@@ -316,7 +318,7 @@ class PostgresState(SharedState):
                 "SELECT manifest, generation FROM store_state WHERE id = 1 FOR UPDATE"
             ).fetchall()
             stored = {**rows[0][0], "generation": int(rows[0][1])} if rows else None
-            new = _next_manifest(stored, manifest, lexical is not None)
+            new = _next_manifest(stored, manifest, changed or lexical is not None)
             if lexical is not None:
                 db.execute(
                     "INSERT INTO lexical_index (id, fingerprint, data) VALUES (1, ?, ?)"

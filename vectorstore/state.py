@@ -162,9 +162,12 @@ class SharedState:
         """The generation of the published state (0: nothing published yet); cheap enough to poll."""
         raise NotImplementedError
 
-    def publish(self, manifest: dict[str, Any], lexical: LexicalIndex | None = None) -> dict[str, Any]:
+    def publish(
+        self, manifest: dict[str, Any], lexical: LexicalIndex | None = None, changed: bool = False
+    ) -> dict[str, Any]:
         """Save `lexical` (when given) and `manifest`, as one step where the engine allows; the generation grows
-        by one when either changed. Returns the manifest as stored (with its generation)."""
+        by one when either changed, or when `changed` (documents were written: their metadata may differ).
+        Returns the manifest as stored (with its generation)."""
         raise NotImplementedError
 
     def load_lexical(self) -> LexicalIndex:
@@ -232,10 +235,12 @@ class FileState(SharedState):
         except (OSError, ValueError, AttributeError):
             return 0
 
-    def publish(self, manifest: dict[str, Any], lexical: LexicalIndex | None = None) -> dict[str, Any]:
+    def publish(
+        self, manifest: dict[str, Any], lexical: LexicalIndex | None = None, changed: bool = False
+    ) -> dict[str, Any]:
         if lexical is not None:
             lexical.save(self.folder / "lexical")
-        stored = _next_manifest(self.read_manifest(), manifest, lexical is not None)
+        stored = _next_manifest(self.read_manifest(), manifest, changed or lexical is not None)
         tmp = self.manifest_path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps(stored, indent=2, ensure_ascii=False))
         tmp.replace(self.manifest_path)

@@ -128,9 +128,12 @@ class Store:
                 {"store": self.config.location, "stored": recorded, "configured": self.config.collection},
             )
 
-    def publish(self, chunking: dict[str, Any], rebuild: bool = False) -> dict[str, Any]:
+    def publish(
+        self, chunking: dict[str, Any], rebuild: bool = False, changed: bool = False
+    ) -> dict[str, Any]:
         """Check the saved BM25 index against the catalog (rebuilding and saving it when they differ, or when
-        `rebuild`), then publish the store state; the generation grows when anything changed."""
+        `rebuild`), then publish the store state; the generation grows when anything changed (`changed`: documents
+        were written, so replicas reload their filter columns even when the index stayed the same)."""
         fingerprint = self.catalog.fingerprint()
         lexical = (
             self._pending if self._pending is not None and self._pending.fingerprint == fingerprint else None
@@ -154,7 +157,7 @@ class Store:
             "lexical": fingerprint,
         }
         manifest["updated_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        stored = self.state.publish(manifest, lexical)
+        stored = self.state.publish(manifest, lexical, changed)
         self._pending = None
         if lexical is not None:
             self._swap(Snapshot(lexical, int(stored["generation"])))

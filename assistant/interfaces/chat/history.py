@@ -119,7 +119,9 @@ async def ensure_schema(url: str) -> None:
     engine = create_async_engine(url)
     try:
         async with engine.begin() as conn:
-            if engine.dialect.name == "postgresql":  # replicas starting together: one creates, the others wait
+            if (
+                engine.dialect.name == "postgresql"
+            ):  # replicas starting together: one creates, the others wait
                 await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
             await conn.run_sync(metadata.create_all)
     finally:

@@ -347,3 +347,26 @@ def test_a_dense_hit_whose_text_is_not_in_the_catalog_is_never_shown(backend, tm
         assert all(h.doc_id == "zwolle.txt" for h in retriever.search(DOC_B, k=5))
     finally:
         store.close()
+
+
+def test_a_metadata_change_is_a_new_generation_and_filters_follow_it(backend, tmp_path):
+    from vectorstore.records import Filters
+
+    corpus = tmp_path / "meta"
+    corpus.mkdir()
+    doc = {"id": "zwolle", "title": "Zwembad", "type": "nieuws", "language": "nl", "text": DOC_A}
+    (corpus / "docs.jsonl").write_text(json.dumps(doc) + "\n", encoding="utf-8")
+    first = ingest(corpus)
+    store = reader()
+    try:
+        retriever = HybridRetriever(store, settings().retrieval_config())
+        store.on_reload(retriever.refresh)
+        assert retriever.search("zwembad", k=3, filters=Filters(type="persbericht")) == []
+        (corpus / "docs.jsonl").write_text(json.dumps({**doc, "type": "persbericht"}) + "\n", encoding="utf-8")
+        second = ingest(corpus)
+        assert second.updated == 1 and second.generation == first.generation + 1  # same text, same index
+        assert store.refresh() is True
+        hits = retriever.search("zwembad", k=3, filters=Filters(type="persbericht"))
+        assert [h.doc_id for h in hits] == ["zwolle"] and hits[0].type == "persbericht"
+    finally:
+        store.close()
