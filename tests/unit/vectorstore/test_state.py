@@ -370,3 +370,12 @@ def test_a_metadata_change_is_a_new_generation_and_filters_follow_it(backend, tm
         assert [h.doc_id for h in hits] == ["zwolle"] and hits[0].type == "persbericht"
     finally:
         store.close()
+
+
+def test_an_unreachable_or_wrong_database_url_is_one_line_without_the_password():
+    down = run_cli("stats", env={"OPENBAAR_DB_URL": "postgresql://staff:s3cret-pw@127.0.0.1:9/openbaar"})
+    assert down.returncode == 2 and down.stderr.strip().count("\n") == 0, down.stderr
+    assert "cannot be reached" in down.stderr and "postgresql://staff@127.0.0.1:9/openbaar" in down.stderr
+    assert "s3cret-pw" not in down.stderr + down.stdout and "Traceback" not in down.stderr
+    wrong = run_cli("stats", env={"OPENBAAR_DB_URL": "postgresql+asyncpg://staff:s3cret-pw@db/openbaar"})
+    assert wrong.returncode == 2 and "OPENBAAR_DB_URL" in wrong.stderr and "s3cret-pw" not in wrong.stderr
