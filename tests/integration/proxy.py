@@ -18,6 +18,7 @@ class RoundRobinProxy:
         self.served = [0] * len(backends)
         self.open = [0] * len(backends)
         self.refused = [0] * len(backends)
+        self.connections: list[list] = []  # [backend, accepted at, closed at or None] (time.monotonic)
         self._down_until = [0.0] * len(backends)
         self._next = 0
         self._lock = threading.Lock()
@@ -57,7 +58,16 @@ class RoundRobinProxy:
             i for i in order if self._down_until[i] > now
         ]
 
+    def in_flight_at(self, backend: int, moment: float, grace: float = 0.0) -> int:
+        """Connections to `backend` accepted before `moment` (+ `grace`) and still open at `moment`."""
+        return sum(
+            1
+            for b, accepted, closed in self.connections
+            if b == backend and accepted <= moment + grace and (closed or 1e18) > moment
+        )
+
     async def _handle(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
+        accepted = time.monotonic()
         chosen = None
         for i in self._order():
             host, port = self.backends[i]
@@ -74,12 +84,15 @@ class RoundRobinProxy:
             return
         self.served[chosen] += 1
         self.open[chosen] += 1
+        record = [chosen, accepted, None]
+        self.connections.append(record)
         try:
             await asyncio.gather(
                 self._pipe(client_reader, backend_writer), self._pipe(backend_reader, client_writer)
             )
         finally:
             self.open[chosen] -= 1
+            record[2] = time.monotonic()
 
     @staticmethod
     async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

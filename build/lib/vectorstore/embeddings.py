@@ -8,6 +8,7 @@ import sqlite3
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -169,7 +170,7 @@ class EmbeddingCache:
 class CachedEmbedder(Embedder):
     """Wraps an embedder: passages already embedded by the same model are read from the cache."""
 
-    def __init__(self, inner: Embedder, cache: EmbeddingCache, batch_size: int = 16) -> None:
+    def __init__(self, inner: Embedder, cache: EmbeddingCache | Any, batch_size: int = 16) -> None:
         self.inner = inner
         self.cache = cache
         self.batch_size = batch_size
@@ -184,7 +185,8 @@ class CachedEmbedder(Embedder):
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         keys = [EmbeddingCache.key(self.model_id, t) for t in texts]
         found = self.cache.get_many(keys)
-        missing = [i for i, k in enumerate(keys) if k not in found]
+        missing = list({k: i for i, k in reversed(list(enumerate(keys))) if k not in found}.values())
+        missing.sort()  # each text not in the cache once, in order
         for b in range(0, len(missing), self.batch_size):
             batch = missing[b : b + self.batch_size]
             vectors = self.inner.embed_documents([texts[i] for i in batch])
@@ -210,5 +212,10 @@ def build_embedder(config: EmbeddingConfig) -> Embedder:
 
 
 def with_cache(embedder: Embedder, config: EmbeddingConfig) -> CachedEmbedder:
-    """Add the passage cache of the configuration."""
+    """Add the passage cache of the configuration: a table of the shared database when it names one (so every
+    ingestion worker reuses what any of them embedded), else the SQLite file."""
+    if config.cache_database is not None:
+        from vectorstore.postgres import PostgresEmbeddingCache
+
+        return CachedEmbedder(embedder, PostgresEmbeddingCache(config.cache_database), config.batch)
     return CachedEmbedder(embedder, EmbeddingCache(config.cache_path), config.batch)

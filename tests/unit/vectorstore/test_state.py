@@ -362,7 +362,9 @@ def test_a_metadata_change_is_a_new_generation_and_filters_follow_it(backend, tm
         retriever = HybridRetriever(store, settings().retrieval_config())
         store.on_reload(retriever.refresh)
         assert retriever.search("zwembad", k=3, filters=Filters(type="persbericht")) == []
-        (corpus / "docs.jsonl").write_text(json.dumps({**doc, "type": "persbericht"}) + "\n", encoding="utf-8")
+        (corpus / "docs.jsonl").write_text(
+            json.dumps({**doc, "type": "persbericht"}) + "\n", encoding="utf-8"
+        )
         second = ingest(corpus)
         assert second.updated == 1 and second.generation == first.generation + 1  # same text, same index
         assert store.refresh() is True

@@ -60,6 +60,11 @@ def stats(data: dict[str, Any], lang: str) -> None:
         (t("stats.embedder", lang), f"{emb.get('provider')} {emb.get('model_id')} ({emb.get('dimension')})"),
         (t("stats.chunking", lang), ", ".join(f"{k}={v}" for k, v in chunking.items())),
         (t("stats.updated", lang), str(manifest.get("updated_at"))),
+        (t("stats.generation", lang), str(data.get("generation", "-"))),
+        (
+            t("stats.lexical", lang),
+            t("stats.lexical_current" if data.get("lexical_current") else "stats.lexical_stale", lang),
+        ),
     ]
     typer.echo(t("stats.title", lang, store=data["store"]))
     width = max(len(r[0]) for r in rows)
@@ -100,6 +105,10 @@ def answer_scores(result: dict[str, Any], lang: str) -> None:
                 missing=missing,
             )
         )
+    score_table("type", result.get("by_type", {}))
+    score_table("corpus", result.get("by_corpus", {}))
+    if result.get("by_type"):
+        score_table("all", {"all": result["summary"]})
     typer.echo(
         t(
             "cli.eval_answers",
@@ -111,6 +120,25 @@ def answer_scores(result: dict[str, Any], lang: str) -> None:
             citations=result["citations"],
         )
     )
+
+
+def _cell(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+SCORE_COLUMNS = ("pass", "status", "mentions", "gold_cited", "context_recall", "abstention")
+
+
+def score_table(title: str, groups: dict[str, dict[str, Any]]) -> None:
+    """One row per group (type or corpus): questions and each measure (- where it does not apply)."""
+    if not groups:
+        return
+    header = [title, "n", *SCORE_COLUMNS]
+    rows = [[name, str(g["questions"]), *(_cell(g[c]) for c in SCORE_COLUMNS)] for name, g in groups.items()]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    typer.echo("")
+    for row in [header, *rows]:
+        typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
 
 
 def ingest_failures(failures: list[Any], lang: str) -> None:
