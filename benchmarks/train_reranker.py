@@ -75,7 +75,9 @@ def main() -> int:
         cfg = retriever.config
         dense = retriever._dense(vector, cfg.candidates, None)
         lexical = store.lexical.search(query, cfg.candidates)
-        sentences = retriever._sentence_ranking(vector, None) if cfg.sentence_weight > 0 else []
+        sentences = (
+            retriever._sentence_ranking(vector, None, store.lexical) if cfg.sentence_weight > 0 else []
+        )
         candidates = retriever.rerank_candidates(vector, dense, lexical, sentences)
         spans = evidence_spans(item, store.catalog.text)
         gold = {

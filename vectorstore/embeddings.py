@@ -8,6 +8,7 @@ import sqlite3
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -162,22 +163,23 @@ class EmbeddingCache:
             )
             self._db.commit()
 
-    def import_bundle(self, path: Path) -> int:
-        """Add the vectors of a bundle file (`write_bundle`) that the cache lacks; returns how many were added."""
-        with np.load(path) as bundle:
-            keys = [bytes(k).hex() for k in bundle["keys"]]
-            vectors = bundle["vectors"].astype(np.float32)
-        have = self.get_many(keys)
-        new = {k: v for k, v in zip(keys, vectors, strict=True) if k not in have}
-        if new:
-            self.put_many(new)
-        return len(new)
-
     def close(self) -> None:
         self._db.close()
 
 
 BUNDLE_FILE = ".openbaar-embeddings.npz"  # precomputed vectors shipped beside documents (e.g. samples/)
+
+
+def import_bundle(cache: Any, path: Path) -> int:
+    """Add the vectors of a bundle file (`write_bundle`) that `cache` (file or database) lacks; how many were added."""
+    with np.load(path) as bundle:
+        keys = [bytes(k).hex() for k in bundle["keys"]]
+        vectors = bundle["vectors"].astype(np.float32)
+    have = cache.get_many(keys)
+    new = {k: v.tolist() for k, v in zip(keys, vectors, strict=True) if k not in have}
+    if new:
+        cache.put_many(new)
+    return len(new)
 
 
 def write_bundle(path: Path, vectors: dict[str, list[float]]) -> None:
@@ -193,7 +195,7 @@ def write_bundle(path: Path, vectors: dict[str, list[float]]) -> None:
 class CachedEmbedder(Embedder):
     """Wraps an embedder: passages already embedded by the same model are read from the cache."""
 
-    def __init__(self, inner: Embedder, cache: EmbeddingCache, batch_size: int = 16) -> None:
+    def __init__(self, inner: Embedder, cache: EmbeddingCache | Any, batch_size: int = 16) -> None:
         self.inner = inner
         self.cache = cache
         self.batch_size = batch_size
@@ -235,5 +237,10 @@ def build_embedder(config: EmbeddingConfig) -> Embedder:
 
 
 def with_cache(embedder: Embedder, config: EmbeddingConfig) -> CachedEmbedder:
-    """Add the passage cache of the configuration."""
+    """Add the passage cache of the configuration: a table of the shared database when it names one (so every
+    ingestion worker reuses what any of them embedded), else the SQLite file."""
+    if config.cache_database is not None:
+        from vectorstore.postgres import PostgresEmbeddingCache
+
+        return CachedEmbedder(embedder, PostgresEmbeddingCache(config.cache_database), config.batch)
     return CachedEmbedder(embedder, EmbeddingCache(config.cache_path), config.batch)

@@ -252,7 +252,10 @@ class ExtractiveComposer:
         text = doc.text
         spans = [(s, e) for s, e, kind in sentence_spans(text) if kind == "statement"]
         wanted = [any(ws <= s and e <= we for ws, we in doc.windows) for s, e in spans]
-        near = [w or (i > 0 and wanted[i - 1]) or (i + 1 < len(wanted) and wanted[i + 1]) for i, w in enumerate(wanted)]
+        near = [
+            w or (i > 0 and wanted[i - 1]) or (i + 1 < len(wanted) and wanted[i + 1])
+            for i, w in enumerate(wanted)
+        ]
         terms, entities = profile.terms.terms, profile.terms.entities
         language = doc.best.language
         prepared = {i: sentence_terms(text[s:e], language) for i, (s, e) in enumerate(spans) if near[i]}
@@ -281,7 +284,9 @@ class ExtractiveComposer:
                 "lexical_window": max(window),
                 "names": sum(own_named) / len(entities) if entities else 0.0,
                 "names_missing": 0.0 if in_document else 1.0,
-                "kind_match": 1.0 if kind_is_known(profile.kind) and kind_match(profile.kind, sentence) else 0.0,
+                "kind_match": 1.0
+                if kind_is_known(profile.kind) and kind_match(profile.kind, sentence)
+                else 0.0,
                 "kind_known": 1.0 if kind_is_known(profile.kind) else 0.0,
                 "in_passage": 1.0 if container is not None else 0.0,
                 "doc_rank": 1.0 / doc.rank,
@@ -380,7 +385,11 @@ def _extra(model: AnswerModel, c: Candidate, best: Candidate) -> bool:
 
 
 def _select(
-    model: AnswerModel, best: Candidate, ranked: list[Candidate], candidates: list[Candidate], asks_withheld: bool
+    model: AnswerModel,
+    best: Candidate,
+    ranked: list[Candidate],
+    candidates: list[Candidate],
+    asks_withheld: bool,
 ) -> list[Candidate]:
     """The best sentence, further good sentences of the same source, and the sentence before one that leans on it
     (together they answer the question)."""
@@ -388,7 +397,11 @@ def _select(
     for c in ranked[1:]:
         if len(chosen) >= MAX_ANSWER_SENTENCES:
             break
-        if c.hit.doc_id == best.hit.doc_id and (asks_withheld or not c.withholding) and _extra(model, c, best):
+        if (
+            c.hit.doc_id == best.hit.doc_id
+            and (asks_withheld or not c.withholding)
+            and _extra(model, c, best)
+        ):
             chosen.append(c)
     by_position = {(c.hit.doc_id, c.index): c for c in candidates}
     for c in list(chosen):

@@ -95,7 +95,9 @@ class QuestionProfile:
         self.total = sum(self.weights) + len(self.terms.entities) * max(self.weights, default=3.0)
 
 
-def lexical_share(profile: QuestionProfile, sentence: SentenceTerms, named: list[bool] | None = None) -> float:
+def lexical_share(
+    profile: QuestionProfile, sentence: SentenceTerms, named: list[bool] | None = None
+) -> float:
     """The share of the question's term weight (content terms by IDF, names as the rarest term) in the sentence;
     `named`: which of the question's names the sentence mentions, when already known."""
     if profile.total <= 0:

@@ -81,7 +81,10 @@ class AnswerModels:
         return self.with_vectors if vectors else self.without_vectors
 
     def to_dict(self) -> dict[str, Any]:
-        return {"with_vectors": self.with_vectors.to_dict(), "without_vectors": self.without_vectors.to_dict()}
+        return {
+            "with_vectors": self.with_vectors.to_dict(),
+            "without_vectors": self.without_vectors.to_dict(),
+        }
 
 
 @lru_cache(maxsize=4)

@@ -35,7 +35,7 @@ def bootstrap(settings: Settings) -> ChatApp:
     """Open the assistant, patch and extend Chainlit's server (page, API, origin guard, CORS), create the history
     tables and warm the retriever, so the first visitor does not wait for the index to load."""
     compat.check_version()
-    assistant = open_assistant(settings)
+    assistant = open_assistant(settings, watch=True)  # picks up new ingestions while it runs
     host, port = compat.run_address()
     origins = compat.set_allowed_origins(settings.allowed_origin_list(host, port))
     compat.install_page()

@@ -21,6 +21,7 @@ from assistant.interfaces.http.errors import ApiError, invalid, request_language
 from assistant.interfaces.http.keys import ApiKeys
 from assistant.interfaces.http.limits import RateLimiter, read_body
 from assistant.interfaces.http.schemas import AskIn
+from assistant.interfaces.http.shared_limits import shared_counter
 from assistant.interfaces.streaming import stream_in_thread
 from assistant.safety.input import MAX_QUESTION_CHARS
 from assistant.settings import Settings
@@ -44,7 +45,7 @@ class Routes:
         self.get_assistant = get_assistant
         self.settings = settings
         self.keys = ApiKeys.parse(settings.api_keys.get_secret_value() if settings.api_keys else "")
-        self.limiter = RateLimiter(settings.api_rate_limit)
+        self.limiter = RateLimiter(settings.api_rate_limit, counter=shared_counter(settings))
 
     async def read(self, request: Request) -> Question:
         self.keys.check(request)
@@ -107,7 +108,10 @@ class Routes:
                 "documents": stats["documents"],
                 "chunks": stats["chunks"],
                 "date_range": stats["date_range"],
+                "generation": assistant.store.generation,  # what this process answers from
+                "generation_published": assistant.store.latest_generation,  # the newest it has seen
             },
+            "reload_interval_s": self.settings.reload_interval,
             "embedder": manifest.get("embedding"),
             "dense_available": getattr(assistant.retriever, "dense_available", True),
             "llm_configured": "llm" in assistant.pipelines,

