@@ -178,11 +178,14 @@ def test_ingesting_the_samples_into_a_fresh_store_embeds_nothing(tmp_path):
 
 
 def test_stopping_one_server_keeps_the_others_working(citizen, samples_store, ux_cache, browser, tmp_path):
-    """Two `openbaar serve` of one checkout (say, a test run beside `make run`): stopping one leaves the other
-    answering with its sources. Runs last (tests/ux/conftest.py): today it breaks the servers still running."""
+    """Two `openbaar serve` of one checkout (say, a test run beside `make run`), both with the same run folder
+    (OPENBAAR_RUN_DIR, where Chainlit keeps its uploads): stopping one leaves the other answering with its sources.
+    Runs last (tests/ux/conftest.py): before the fix it broke the servers still running."""
     from tests.ux.conftest import serving
 
-    with serving("second", samples_store, tmp_path, ux_cache):
+    shared_run_dir = citizen.folder / "var" / "run"  # the citizen server's (the default, relative to its folder)
+    assert shared_run_dir.is_dir(), f"the citizen server has no run folder at {shared_run_dir}"
+    with serving("second", samples_store, tmp_path, ux_cache, OPENBAAR_RUN_DIR=str(shared_run_dir)):
         pass  # started and stopped
     page, watch = new_page(browser, "nl-NL", DESKTOP)
     try:

@@ -61,7 +61,7 @@ def test_ask_json_has_the_documented_fields_and_verified_quotes(seeded):
 def test_ask_text_output_lists_sources(seeded):
     result = run_cli("ask", "Wat presenteerde de minister van Financiën?")
     assert result.returncode == 0, result.stderr
-    assert "Sources:" in result.stdout and "[1]" in result.stdout
+    assert "Bronnen:" in result.stdout and "[1]" in result.stdout  # the heading in the answer's language
     assert "status: answered" in result.stderr
 
 
