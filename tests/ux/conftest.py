@@ -23,9 +23,9 @@ import pytest
 from tests.integration.servers import BROWSER_ARGS, CHROMIUM, free_port
 from tests.ux.helpers import CACHE, OPENBAAR, SAMPLES, SHOTS, STAFF, Server, clean_env, start_server
 
-# Every server of the run lives for the whole session. Today all `openbaar serve` processes of one checkout share
-# <repo>/.files and a stopping server deletes it, after which the others show no sources any more
-# (test_polish.py::test_stopping_one_server_keeps_the_others_working, moved to the end of the run below).
+# Every server of the run lives for the whole session. The test that stops a second server on the citizen server's
+# run folder (test_polish.py::test_stopping_one_server_keeps_the_others_working) runs at the end: when a stopping
+# server took the others' upload folder with it, the servers still running showed no sources any more.
 LAST = ("test_stopping_one_server_keeps_the_others_working",)
 
 
