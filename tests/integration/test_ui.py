@@ -170,7 +170,9 @@ def test_citizen_asks_follows_up_and_rates_an_answer(citizen_server, browser):
             break
         page.wait_for_timeout(100)
     assert (1, "Duidelijk, met bron.") in rows
-    with sqlite3.connect(server.db) as db:  # one element per answer holds its sources, props in the row itself
+    with sqlite3.connect(
+        server.db
+    ) as db:  # one element per answer holds its sources, props in the row itself
         elements = db.execute("SELECT type, name, props FROM elements").fetchall()
     assert elements and all(kind == "custom" and name == "OpenbaarSources" for kind, name, _ in elements)
     assert QUOTE in elements[0][2] or "Migratiepartnerschappen" in elements[0][2]

@@ -183,7 +183,8 @@ def test_stopping_one_server_keeps_the_others_working(citizen, samples_store, ux
     Runs last (tests/ux/conftest.py): before the fix it broke the servers still running."""
     from tests.ux.conftest import serving
 
-    shared_run_dir = citizen.folder / "var" / "run"  # the citizen server's (the default, relative to its folder)
+    # The citizen server's run folder: the default `var/run`, relative to the folder it was started in.
+    shared_run_dir = citizen.folder / "var" / "run"
     assert shared_run_dir.is_dir(), f"the citizen server has no run folder at {shared_run_dir}"
     with serving("second", samples_store, tmp_path, ux_cache, OPENBAAR_RUN_DIR=str(shared_run_dir)):
         pass  # started and stopped

@@ -120,7 +120,10 @@ async def send_filter_settings(lang: str) -> None:
             ),
             Select(id="type", label=t("ui.filter_type", lang), items=types, initial_value=chat_view.ANY),
             Select(
-                id="language", label=t("ui.filter_language", lang), items=languages, initial_value=chat_view.ANY
+                id="language",
+                label=t("ui.filter_language", lang),
+                items=languages,
+                initial_value=chat_view.ANY,
             ),
         ]
     ).send()

@@ -201,7 +201,9 @@ def install_widget(texts: dict[str, dict[str, str]]) -> None:
     from starlette.routing import Route
 
     additions = (assets() / "public" / "openbaar-widget.js").read_text(encoding="utf-8")
-    filled = additions.replace("__OPENBAAR_TEXTS__", json.dumps(texts, ensure_ascii=True).replace("</", "<\\/"))
+    filled = additions.replace(
+        "__OPENBAAR_TEXTS__", json.dumps(texts, ensure_ascii=True).replace("</", "<\\/")
+    )
     script = (Path(copilot_build_dir) / "index.js").read_bytes() + b"\n;\n" + filled.encode("utf-8")
     etag = '"' + hashlib.sha256(script).hexdigest()[:32] + '"'
 
@@ -214,7 +216,9 @@ def install_widget(texts: dict[str, dict[str, str]]) -> None:
     async def theme(request: Request) -> Response:
         data = json.loads((Path(public_dir) / "theme.json").read_text(encoding="utf-8"))
         host = request.headers.get("host", "")
-        prefix = f"//{host}{request.scope.get('root_path', '')}" if re.fullmatch(r"[\w.:\[\]-]+", host) else ""
+        prefix = (
+            f"//{host}{request.scope.get('root_path', '')}" if re.fullmatch(r"[\w.:\[\]-]+", host) else ""
+        )
         data["custom_fonts"] = [prefix + f if f.startswith("/") else f for f in data.get("custom_fonts", [])]
         return JSONResponse(data, headers={"cache-control": "no-store", "vary": "host"})
 

@@ -29,7 +29,9 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except typer.Abort:
         return 130
-    except typer.exceptions.TyperException as exc:  # a typing mistake: the usage line and what is wrong, exit 2
+    except (
+        typer.exceptions.TyperException
+    ) as exc:  # a typing mistake: the usage line and what is wrong, exit 2
         exc.show()
         return exc.exit_code
     except CliError as exc:

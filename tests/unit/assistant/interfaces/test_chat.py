@@ -128,13 +128,19 @@ def test_an_answer_speaks_one_language_the_question_s():
 
 @pytest.mark.parametrize("status", ["not_found", "refused", "error"])
 def test_the_mode_label_only_shows_under_an_answer_that_quotes(status):
-    assert "geen taalmodel" not in answer_markdown(_answer(status, answer="Ik heb het niet gevonden."), "x", "nl")
+    assert "geen taalmodel" not in answer_markdown(
+        _answer(status, answer="Ik heb het niet gevonden."), "x", "nl"
+    )
     assert "geen taalmodel" in answer_markdown(_answer(citations=[_citation()]), "x", "nl")
 
 
 def test_markers_link_to_their_sources_and_nothing_else():
-    text = link_markers("“a” [1] en “b” [2][1]; [9] \\[1] [1](https://x.example) [1]: y", [1, 2], "openbaar-m")
-    assert text.startswith("“a” [\\[1\\]](#openbaar-m-1) en “b” [\\[2\\]](#openbaar-m-2)[\\[1\\]](#openbaar-m-1);")
+    text = link_markers(
+        "“a” [1] en “b” [2][1]; [9] \\[1] [1](https://x.example) [1]: y", [1, 2], "openbaar-m"
+    )
+    assert text.startswith(
+        "“a” [\\[1\\]](#openbaar-m-1) en “b” [\\[2\\]](#openbaar-m-2)[\\[1\\]](#openbaar-m-1);"
+    )
     assert "[9]" in text and "\\[1]" in text and "[1](https://x.example)" in text and "[1]: y" in text
     shown = answer_markdown(_answer(citations=[_citation()]), "x", "nl", anchor="openbaar-m")
     assert "[\\[1\\]](#openbaar-m-1)" in shown

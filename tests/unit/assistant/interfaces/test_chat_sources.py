@@ -57,7 +57,7 @@ def _answer(text: str, citations: list[Citation], language: str = "nl") -> Answe
 
 def test_paragraphs_are_separated_by_blank_lines_and_the_window_grows_around_the_quote():
     spans = paragraphs(TEXT)
-    assert [TEXT[s:e] for s, e in spans][0] == "Het kabinet wil niet openbaar maken met welke landen."
+    assert TEXT[spans[0][0] : spans[0][1]] == "Het kabinet wil niet openbaar maken met welke landen."
     assert len(spans) == 3
     start = TEXT.find(QUOTE)
     assert window(spans, start, start + len(QUOTE)) == (0, 2)  # a short document: all of it
@@ -85,7 +85,9 @@ def test_show_in_the_source_uses_the_stored_text_and_the_verified_offsets():
 
 def test_a_quote_the_answer_does_not_show_is_in_the_source_list_and_offsets_are_found_when_missing():
     citation = _citation(1, QUOTE, start=None, end=None, language="nl")
-    props = sources_props(_answer("The minister named Morocco only [1].", [citation], "en"), Texts({"seed": TEXT}), "en", "a")
+    props = sources_props(
+        _answer("The minister named Morocco only [1].", [citation], "en"), Texts({"seed": TEXT}), "en", "a"
+    )
     source = props["sources"][0]
     assert source["quote"] == QUOTE and source["note"] == "Quote in Dutch"
     assert TEXT[source["mark"][0] : source["mark"][1]] == QUOTE

@@ -20,6 +20,8 @@ def test_a_recipe_is_refused_in_both_languages(dutch, english):
     assert check_question(english)[1] == "refusal.off_topic"
 
 
-@pytest.mark.parametrize("question", ["Which recipe for success did the minister give?", "Give me the policy"])
+@pytest.mark.parametrize(
+    "question", ["Which recipe for success did the minister give?", "Give me the policy"]
+)
 def test_questions_that_only_mention_a_recipe_pass(question):
     assert check_question(question)[1] is None
