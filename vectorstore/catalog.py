@@ -178,10 +178,14 @@ class Catalog:
         for chunk_id, text, language in rows:
             yield chunk_id, text, language or "und"
 
-    def iter_chunk_metadata(self) -> Iterator[tuple[str, str | None, str | None, str | None, str | None]]:
-        """(chunk_id, date, language, type, speaker) of every chunk: what retrieval filters look at."""
+    def iter_chunk_metadata(
+        self,
+    ) -> Iterator[tuple[str, str, int, str | None, str | None, str | None, str | None]]:
+        """(chunk_id, doc_id, start, date, language, type, speaker) of every chunk: what retrieval filters and the
+        sentence ranking look at."""
         yield from self._db.execute(
-            "SELECT c.chunk_id, d.date, d.language, d.type, d.speaker FROM chunks c JOIN documents d USING (doc_id)"
+            "SELECT c.chunk_id, c.doc_id, c.start, d.date, d.language, d.type, d.speaker"
+            " FROM chunks c JOIN documents d USING (doc_id)"
         )
 
     def stats(self) -> dict[str, Any]:

@@ -140,6 +140,10 @@ class Hit:
     type: str | None = None
     dense_rank: int | None = None  # 1-based rank in the dense list, None if absent
     lexical_rank: int | None = None  # 1-based rank in the BM25 list, None if absent
+    dense_score: float | None = (
+        None  # cosine similarity of the chunk to the question, when it was a dense hit
+    )
+    sentence_rank: int | None = None  # 1-based rank of the chunk's best sentence among the nearest sentences
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -61,6 +61,7 @@ class RequestContext:
     standalone: str = ""
     language: str = "nl"
     hits: list[Hit] = field(default_factory=list)
+    query_vector: list[float] | None = None  # the standalone question's embedding, when dense retrieval works
     answer: Answer | None = None
     composer: Composer | None = None  # the composer that wrote `answer` (asked to finalise it)
     fallback: FallbackReason | None = None

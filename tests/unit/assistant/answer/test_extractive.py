@@ -31,6 +31,7 @@ class Request:
     standalone: str
     language: str
     hits: list[Hit]
+    query_vector: list[float] | None = None
     deadline: float = float("inf")
     stats: dict = field(default_factory=dict)
 

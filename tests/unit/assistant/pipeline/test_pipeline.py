@@ -106,7 +106,10 @@ class CountingRetriever:
     def __init__(self) -> None:
         self.calls = 0
 
-    def search(self, query, k=10, filters=None):
+    def embed(self, query):
+        return None
+
+    def search(self, query, k=10, filters=None, vector=None):
         self.calls += 1
         return []
 
