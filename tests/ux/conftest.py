@@ -29,8 +29,17 @@ from tests.ux.helpers import CACHE, OPENBAAR, SAMPLES, SHOTS, STAFF, Server, cle
 LAST = ("test_stopping_one_server_keeps_the_others_working",)
 
 
+# The first visitor test of a run builds the samples' store; on a machine whose embedding cache is still empty that
+# embeds every sample passage and sentence (minutes on 2 busy cores), more than the suite's 300 s per test.
+SETUP_TIMEOUT = 900
+
+
 def pytest_collection_modifyitems(session, config, items):
-    """Run the tests in LAST after every other visitor test (they stop a server)."""
+    """Run the tests in LAST after every other visitor test (they stop a server); give visitor tests time to build
+    the store of the samples the first time."""
+    for item in items:
+        if "tests/ux/" in item.nodeid and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(SETUP_TIMEOUT))
     last = [i for i in items if i.originalname in LAST and "tests/ux/" in i.nodeid]
     for item in last:
         items.remove(item)
