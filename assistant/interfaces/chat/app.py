@@ -18,7 +18,7 @@ from chainlit.input_widget import DatePicker, Select
 from chainlit.utils import utc_now
 
 from assistant.answer.base import Answer
-from assistant.i18n import framing, nl_or_en, t
+from assistant.i18n import nl_or_en, t
 from assistant.interfaces.chat import chainlit_compat as compat
 from assistant.interfaces.chat import view as chat_view
 from assistant.interfaces.chat.bootstrap import bootstrap
@@ -198,7 +198,7 @@ async def on_message(message: cl.Message) -> None:
             await stream_text(reply, answer.answer)
         reply.content = chat_view.answer_markdown(answer, message.content, lang, filters, anchor=anchor)
         if answer.citations:
-            said = framing(answer.language) if answer.language else lang
+            said = chat_view.answer_language(answer, lang)
             props = sources_props(answer, ASSISTANT.store.catalog, said, anchor)
             sources = cl.CustomElement(name=SOURCES_ELEMENT, props=props, display="inline")
         reply.metadata = {"status": answer.status, "mode": answer.mode}

@@ -90,6 +90,12 @@ def welcome_markdown(stats: Mapping[str, Any], lang: str) -> str:
     return "\n\n".join(parts)
 
 
+def answer_language(answer: Answer, lang: str) -> str:
+    """The language everything about an answer is shown in: its question's (`lang`, the browser's, only when the
+    answer names none)."""
+    return framing(answer.language) if answer.language else lang
+
+
 def answer_markdown(
     answer: Answer, typed: str, lang: str, filters: Filters | None = None, anchor: str | None = None
 ) -> str:
@@ -97,7 +103,7 @@ def answer_markdown(
     answer names none): a status line when it is not a normal answer, the rewrite of a follow-up, the verified
     answer text with its [n] markers linked to the sources listed under it (`anchor`), active filters, and the
     label saying how the answer was made, only under an answer that quotes the sources."""
-    said = framing(answer.language) if answer.language else lang
+    said = answer_language(answer, lang)
     lines: list[str] = []
     if answer.status != "answered":
         key = f"ui.status_{answer.status}"
