@@ -61,17 +61,25 @@ class RequestContext:
     standalone: str = ""
     language: str = "nl"
     hits: list[Hit] = field(default_factory=list)
+    query_vector: list[float] | None = None  # the standalone question's embedding, when dense retrieval works
     answer: Answer | None = None
     composer: Composer | None = None  # the composer that wrote `answer` (asked to finalise it)
     fallback: FallbackReason | None = None
     fallback_notes: list[str] = field(default_factory=list)  # notes of the answer that was given up
     notes: list[str] = field(default_factory=list)  # notes added to whatever answer is returned
+    context: list[tuple[str, int, int]] = field(
+        default_factory=list
+    )  # (doc_id, start, end) the composer read
     timings: dict[str, float] = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
     deadline_at: float | None = None
 
     def emit(self, text: str) -> None:
         self.sink(text)
+
+    def read(self, doc_id: str, start: int, end: int) -> None:
+        """Record that the composer read this span of a document (what "the context" of the answer was)."""
+        self.context.append((doc_id, start, end))
 
     @property
     def deadline(self) -> float:

@@ -1,4 +1,4 @@
-"""Find the passages the answer will be built from."""
+"""Find the passages the answer will be built from (the question's vector is computed once and kept)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,13 @@ from vectorstore.records import Filters, Hit
 
 
 class Retriever(Protocol):
-    def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[Hit]: ...
+    def embed(self, query: str) -> list[float] | None:
+        """The query's vector (None when dense retrieval is unavailable)."""
+        ...
+
+    def search(
+        self, query: str, k: int = 10, filters: Filters | None = None, vector: list[float] | None = None
+    ) -> list[Hit]: ...
 
 
 class Retrieve:
@@ -21,5 +27,8 @@ class Retrieve:
         self.retriever = retriever
 
     def __call__(self, ctx: RequestContext) -> None:
-        ctx.hits = self.retriever.search(ctx.standalone, k=ctx.k, filters=ctx.filters)
+        ctx.query_vector = self.retriever.embed(ctx.standalone)
+        ctx.hits = self.retriever.search(
+            ctx.standalone, k=ctx.k, filters=ctx.filters, vector=ctx.query_vector
+        )
         ctx.stats["hits"] = len(ctx.hits)

@@ -8,17 +8,20 @@ from typing import Any
 import typer
 
 from assistant.answer.base import Answer
-from assistant.i18n import t
+from assistant.i18n import framing, t
 from vectorstore.records import Hit
 
 
 def answer(result: Answer, lang: str) -> None:
+    """The answer and its sources in the answer's language (the question's); the status line, on stderr, in the
+    terminal's language `lang`."""
+    said = framing(result.language)
     typer.echo(result.answer)
     if result.standalone_question != result.question:
-        typer.echo(t("cli.standalone", lang, question=result.standalone_question))
+        typer.echo(t("cli.standalone", said, question=result.standalone_question))
     if result.citations:
         typer.echo("")
-        typer.echo(t("cli.sources", lang))
+        typer.echo(t("cli.sources", said))
         for c in result.citations:
             meta = ", ".join(str(v) for v in (c.date, c.speaker) if v)
             typer.echo(f"[{c.n}] {c.title or c.doc_id}" + (f" ({meta})" if meta else ""))
@@ -100,6 +103,10 @@ def answer_scores(result: dict[str, Any], lang: str) -> None:
                 missing=missing,
             )
         )
+    score_table("type", result.get("by_type", {}))
+    score_table("corpus", result.get("by_corpus", {}))
+    if result.get("by_type"):
+        score_table("all", {"all": result["summary"]})
     typer.echo(
         t(
             "cli.eval_answers",
@@ -111,6 +118,25 @@ def answer_scores(result: dict[str, Any], lang: str) -> None:
             citations=result["citations"],
         )
     )
+
+
+def _cell(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+SCORE_COLUMNS = ("pass", "status", "mentions", "gold_cited", "context_recall", "abstention")
+
+
+def score_table(title: str, groups: dict[str, dict[str, Any]]) -> None:
+    """One row per group (type or corpus): questions and each measure (- where it does not apply)."""
+    if not groups:
+        return
+    header = [title, "n", *SCORE_COLUMNS]
+    rows = [[name, str(g["questions"]), *(_cell(g[c]) for c in SCORE_COLUMNS)] for name, g in groups.items()]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    typer.echo("")
+    for row in [header, *rows]:
+        typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
 
 
 def ingest_failures(failures: list[Any], lang: str) -> None:

@@ -73,7 +73,7 @@ export default function OpenbaarSources() {
       setTimeout(() => {
         const item = list.querySelector('[data-source="' + n + '"]');
         if (!item) return;
-        item.scrollIntoView({ block: 'nearest' });
+        item.scrollIntoView({ block: 'center' });
         const toggle = item.querySelector('button');
         if (toggle) toggle.focus({ preventScroll: true });
       }, 30);
