@@ -14,6 +14,7 @@ from assistant.factory import Assistant, open_assistant
 from assistant.interfaces.chat import chainlit_compat as compat
 from assistant.interfaces.chat.history import database_url, ensure_schema
 from assistant.interfaces.chat.staff import parse_staff_users
+from assistant.interfaces.chat.texts import widget_texts
 from assistant.interfaces.http import create_api
 from assistant.interfaces.http.origin import OriginGuard
 from assistant.settings import Settings
@@ -39,6 +40,7 @@ def bootstrap(settings: Settings) -> ChatApp:
     host, port = compat.run_address()
     origins = compat.set_allowed_origins(settings.allowed_origin_list(host, port))
     compat.install_page()
+    compat.install_widget(widget_texts())
     compat.mount(create_api(lambda: assistant, settings), OriginGuard, allowed_origins=origins)
     url = database_url(settings)
     asyncio.run(ensure_schema(url))
