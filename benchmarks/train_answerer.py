@@ -105,7 +105,7 @@ class Capture:
         self.last_request = None
 
     def compose(self, request):
-        self.last, _ = self.inner.candidates(request)
+        self.last = self.inner.candidates(request).candidates
         self.last_request = request
         return self.inner.compose(request)
 
@@ -118,6 +118,13 @@ def main() -> int:
     parser.add_argument("--store", type=Path, required=True, help="a store holding all shared corpora")
     parser.add_argument("--dev", type=Path, default=REPO / "eval" / "dev.jsonl")
     parser.add_argument("--write", action="store_true", help="write the fitted model to weights.json")
+    parser.add_argument(
+        "--skip-corpus",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="leave out the questions of this corpus (when the store does not hold it); repeatable",
+    )
     args = parser.parse_args()
 
     from assistant.answer.extractive.features import FEATURES
@@ -133,7 +140,9 @@ def main() -> int:
             file=sys.stderr,
         )
         return 2
-    items = [it for it in read_jsonl(args.dev) if it.get("split") == "tune"]
+    items = [
+        it for it in read_jsonl(args.dev) if it.get("split") == "tune" and it.get("corpus") not in args.skip_corpus
+    ]
     assistant = open_assistant(Settings(store=args.store))
     base = offline_composer(assistant.store)
     capture = Capture(base)
@@ -190,7 +199,7 @@ def main() -> int:
     for vectors in (True, False):
         fitted = fit(vectors)
         results = []
-        for threshold in np.round(np.arange(0.05, 0.96, 0.05), 2):
+        for threshold in np.round(np.arange(0.02, 0.96, 0.02), 2):
             for ratio in (0.5, 0.7, 0.9):
                 model = replace(
                     fitted,
@@ -210,7 +219,8 @@ def main() -> int:
             extra_floor=round(threshold * 0.6, 3),
             remark_threshold=round(threshold * 0.6, 3),
             trained={
-                "on": f"{args.dev.name} split=tune ({len(items)} questions, {len(y)} candidate sentences)",
+                "on": f"{args.dev.name} split=tune ({len(items)} questions, {len(y)} candidate sentences)"
+                + (f", without {', '.join(args.skip_corpus)}" if args.skip_corpus else ""),
                 "store": str(args.store.name),
                 "date": time.strftime("%Y-%m-%d"),
                 "tune_pass": summary["pass"],

@@ -18,6 +18,9 @@ from assistant.pipeline.context import RequestContext
 from assistant.pipeline.retrieve import Retriever
 
 
+_SHARED: dict[tuple[str | None, str], list[float]] = {}  # (model, example) -> vector, for every pipeline
+
+
 class CheckScope:
     """Refuse (status refused, note refusal.off_topic) when the question is closest to an off-topic example."""
 
@@ -32,17 +35,32 @@ class CheckScope:
         self._lock = threading.Lock()
 
     def vectors(self) -> dict[str, np.ndarray] | None:
-        """The examples' vectors (embedded once, on first use); None when the embedder is unavailable."""
+        """The examples' vectors (embedded once per process and model, on first use or at `warm`); None when
+        the embedder is unavailable."""
         with self._lock:
             if self._vectors is None:
+                model = getattr(self.retriever, "embedder_id", None)
                 found: dict[str, np.ndarray] = {}
                 for side, texts in self.examples.items():
-                    rows = [self.retriever.embed(text) for text in texts]
+                    rows = [self._embed(model, text) for text in texts]
                     if any(row is None for row in rows):
                         return None
                     found[side] = np.asarray(rows, dtype=np.float32)
                 self._vectors = found
             return self._vectors
+
+    def warm(self) -> None:
+        """Embed the examples now (at server start), not in the first visitor's question."""
+        self.vectors()
+
+    def _embed(self, model: str | None, text: str) -> list[float] | None:
+        key = (model, text)
+        if model is not None and key in _SHARED:
+            return _SHARED[key]
+        vector = self.retriever.embed(text)
+        if model is not None and vector is not None:
+            _SHARED[key] = vector
+        return vector
 
     def distance(self, vector: list[float]) -> float | None:
         """Best off-topic similarity minus best in-scope similarity (positive: closer to off-topic)."""

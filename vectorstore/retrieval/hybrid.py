@@ -51,6 +51,12 @@ class HybridRetriever:
         self._columns: ChunkColumns | None = None
         self._lock = threading.Lock()
 
+    @property
+    def embedder_id(self) -> str:
+        """Which model makes the vectors (provider and model id): vectors of the same text can be shared."""
+        embedder = self.store.embedder
+        return f"{embedder.provider}:{embedder.model_id}"
+
     # --- public ----------------------------------------------------------------------------------------
     def embed(self, query: str) -> Vector | None:
         """The question's vector, or None when the embedder is unavailable (then a warning is logged once)."""

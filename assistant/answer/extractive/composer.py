@@ -18,6 +18,7 @@ How it answers (docs/decisions/0013-offline-answerer.md):
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -36,6 +37,7 @@ from assistant.answer.extractive.features import (
 )
 from assistant.answer.extractive.model import AnswerModel, AnswerModels, load_models
 from assistant.answer.extractive.terms import (
+    SentenceTerms,
     analyse,
     entity_matches,
     sentence_terms,
@@ -262,6 +264,7 @@ class ExtractiveComposer:
         named = {i: [entity_matches(x, p) for x in entities] for i, p in prepared.items()}
         in_document = not entities or any(any(hits) for hits in named.values())
         share = {i: lexical_share(profile, p, named[i]) for i, p in prepared.items()}
+        focus, coverage = _focus(profile, prepared, named)
         chunk_dense = max((h.dense_score or 0.0) for h in doc.hits)
         out: list[Candidate] = []
         for i, (s, e) in enumerate(spans):
@@ -282,6 +285,8 @@ class ExtractiveComposer:
             cand.features = {
                 "lexical": own_share,
                 "lexical_window": max(window),
+                "focus": focus.get(i, 0.0),
+                "doc_coverage": coverage,
                 "names": sum(own_named) / len(entities) if entities else 0.0,
                 "names_missing": 0.0 if in_document else 1.0,
                 "kind_match": 1.0
@@ -304,6 +309,7 @@ class ExtractiveComposer:
         whether there were vectors to compare."""
         for c in candidates:
             c.features["dense"] = 0.0
+            c.features["dense_doc"] = 0.0
         if query_vector is None or self.sentences is None:
             return False
         ids: dict[tuple[str, int, int], str] = {}
@@ -319,6 +325,11 @@ class ExtractiveComposer:
             vector = vectors.get(wanted[c.key] or "")
             if vector is not None:
                 c.features["dense"] = float(np.dot(q, np.asarray(vector, dtype=np.float32)))
+        by_doc: dict[str, list[float]] = {}
+        for c in candidates:
+            by_doc.setdefault(c.hit.doc_id, []).append(c.features["dense"])
+        for c in candidates:  # closeness beyond the document's topic, which all its sentences share
+            c.features["dense_doc"] = c.features["dense"] - float(np.mean(by_doc[c.hit.doc_id]))
         return True
 
     # --- after verification ---------------------------------------------------------------------------------
@@ -376,6 +387,37 @@ class ExtractiveComposer:
                 key = "answer.quote_bare" if quoted_already else "answer.quote"
                 lines.append(t(key, framing, quote=c.text, n=n))
         return "\n".join(lines), citations
+
+
+def _focus(
+    profile: QuestionProfile, prepared: dict[int, SentenceTerms], named: dict[int, list[bool]]
+) -> tuple[dict[int, float], float]:
+    """Per sentence, the share of the question's words it holds, each weighted by how rare it is among the
+    document's sentences: the words that set the question apart from the document's topic ("bellen" in a
+    page about the ombudsman) weigh most, words every sentence has weigh nothing. Also the share of the
+    question's weight (by rarity in the store) that the part of the document read holds anywhere."""
+    if not prepared:
+        return {}, 0.0
+    n = len(prepared)
+    columns: list[dict[int, bool]] = [
+        {i: term_matches(term, p) for i, p in prepared.items()} for term in profile.terms.terms
+    ]
+    columns += [{i: named[i][k] for i in prepared} for k in range(len(profile.terms.entities))]
+    weights = []
+    for column in columns:
+        df = sum(column.values())
+        weights.append(math.log((n + 1) / (df + 0.5)) if df else 0.0)
+    rarest = max(profile.weights, default=3.0)
+    store_weights = [*profile.weights, *([rarest] * len(profile.terms.entities))]
+    found = sum(w for w, column in zip(store_weights, columns, strict=True) if any(column.values()))
+    coverage = found / profile.total if profile.total > 0 else 0.0
+    total = sum(weights)
+    if total <= 0:
+        return {i: 0.0 for i in prepared}, coverage
+    share = {
+        i: sum(w for w, column in zip(weights, columns, strict=True) if column[i]) / total for i in prepared
+    }
+    return share, coverage
 
 
 # --- selection -------------------------------------------------------------------------------------------------

@@ -25,6 +25,9 @@ FEATURES = (
     "dense_gap",  # how far below the best candidate's similarity (0 for the best)
     "lexical",  # share of the question's term weight (IDF) found in the sentence
     "lexical_window",  # the same, in the sentence and its neighbours
+    "focus",  # the same with each word weighted by its rarity among the document's sentences
+    "doc_coverage",  # share of the question's weight found anywhere in the part of the document read
+    "dense_doc",  # dense minus the mean of its document's sentences (closeness beyond the shared topic)
     "names",  # share of the question's names in the sentence
     "names_missing",  # the question names something the document never mentions
     "kind_match",  # the sentence is the kind the question asks for (date, number, reason, person, ...)

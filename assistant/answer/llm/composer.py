@@ -143,6 +143,35 @@ def keep_supported(answer: Answer, valid: list[Citation]) -> Answer:
     return replace(answer, answer=text.strip(), citations=citations, notes=notes)
 
 
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
+MIN_PARAGRAPH_CHARS = 200  # a shorter paragraph (a heading, a one-liner) is joined to the next
+
+
+def paragraphs(text: str) -> list[tuple[int, int]]:
+    """(start, end) of the text's paragraphs, short ones joined to the next; together they cover the text."""
+    bounds: list[tuple[int, int]] = []
+    start = 0
+    for m in _PARAGRAPH_BREAK.finditer(text):
+        bounds.append((start, m.start()))
+        start = m.end()
+    bounds.append((start, len(text)))
+    out: list[tuple[int, int]] = []
+    pending: int | None = None
+    for s, e in bounds:
+        if e <= s:
+            continue
+        begin = s if pending is None else pending
+        if e - begin < MIN_PARAGRAPH_CHARS:
+            pending = begin
+            continue
+        out.append((begin, e))
+        pending = None
+    if pending is not None:  # a short last paragraph joins the one before
+        last_end = max(e for s, e in bounds if e > s)
+        out[-1:] = [(out[-1][0] if out else pending, last_end)]
+    return out
+
+
 class LLMComposer:
     """Writes the answer with a chat model; mode "llm" (see the module docstring)."""
 
@@ -176,7 +205,8 @@ class LLMComposer:
 
     def passages(self, hits: list[Hit]) -> list[Hit]:
         """The passages to give, in rank order: a short document whole (small-to-big: the answering sentence is
-        often beside the retrieved chunk), once, in place of its first retrieved chunk; longer ones by chunk."""
+        often beside the retrieved chunk), once, in place of its first retrieved chunk, as its paragraphs in
+        order (one passage each, so that the model can cite several of them); longer ones by chunk."""
         out: list[Hit] = []
         whole: set[str] = set()
         for hit in hits:
@@ -188,7 +218,7 @@ class LLMComposer:
                 continue
             whole.add(hit.doc_id)
             out = [h for h in out if h.doc_id != hit.doc_id]
-            out.append(replace(hit, text=text, start=0, end=len(text)))
+            out.extend(replace(hit, text=text[s:e], start=s, end=e) for s, e in paragraphs(text))
         return out
 
     def _whole_text(self, hit: Hit) -> str | None:
