@@ -1,6 +1,6 @@
 """One question in, one verified answer out, as a list of small named steps over one request context:
 
-    guard -> condense -> language -> retrieve -> compose -> verify -> fall back        (then always: log)
+    guard -> condense -> language -> retrieve -> compose -> verify -> fall back -> sanitise   (then always: log)
 
 Every step reads and writes the `RequestContext`; any step can end the run with a canned reply (`ctx.stop`).
 The same steps serve both answer modes: what differs is the composer (and condenser) they are given, never a
@@ -8,8 +8,9 @@ branch on the mode. `run` never raises: an unexpected failure becomes a canned "
 (status `error`), never exception text, and every run writes one log line without the question text.
 
 Streaming: `run(..., on_token=f)` calls `f` from the calling thread with pieces of answer text as a streaming
-composer produces them; otherwise once with the final text. The returned answer is the verified one and may
-differ from what was streamed.
+composer produces them; otherwise once with the final text. Every piece is made inert first (no image, link or
+HTML, whatever the composer wrote: `SafeSink`). The returned answer is the verified one and may differ from what
+was streamed.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from assistant.pipeline.guard import GuardQuestion
 from assistant.pipeline.language import DetectLanguage
 from assistant.pipeline.log import LogRequest
 from assistant.pipeline.retrieve import Retrieve, Retriever
+from assistant.pipeline.sanitise import SanitiseAnswer
 from assistant.pipeline.verify import Verify
 from vectorstore.records import Filters
 
@@ -104,8 +106,9 @@ class Pipeline:
         answer = ctx.answer
         answer.notes.extend(n for n in ctx.notes if n not in answer.notes)
         answer.timings_ms = {**ctx.timings, "total": (time.perf_counter() - ctx.started) * 1000}
-        if not ctx.sink.called:
+        if not ctx.sink.fed:
             ctx.emit(answer.answer)
+        ctx.sink.close()
         self.closing(ctx)
         return ctx
 
@@ -129,6 +132,7 @@ def answer_pipeline(
     ]
     if fallback is not None:
         steps.append(FallBack(fallback, texts))
+    steps.append(SanitiseAnswer())
     return Pipeline(steps, composer.mode, budget_seconds)
 
 
