@@ -30,6 +30,7 @@ from assistant.pipeline.log import LogRequest
 from assistant.pipeline.retrieve import Retrieve, Retriever
 from assistant.pipeline.sanitise import SanitiseAnswer
 from assistant.pipeline.verify import Verify
+from assistant.safety.claims import ClaimChecker
 from vectorstore.records import Filters
 
 DEFAULT_BUDGET_SECONDS = 30.0  # all model calls of one question together (retries included)
@@ -120,15 +121,17 @@ def answer_pipeline(
     condenser: Condenser | None = None,
     fallback: Composer | None = None,
     budget_seconds: float = DEFAULT_BUDGET_SECONDS,
+    claims: ClaimChecker | None = None,
 ) -> Pipeline:
-    """The standard answer path: the steps of the module docstring with these parts."""
+    """The standard answer path: the steps of the module docstring with these parts (`claims`: every sentence
+    of the composer's answer must be supported by what it cites)."""
     steps: list[Step] = [
         GuardQuestion(),
         CondenseFollowUp(condenser),
         DetectLanguage(),
         Retrieve(retriever),
         Compose(composer),
-        Verify(texts),
+        Verify(texts, claims),
     ]
     if fallback is not None:
         steps.append(FallBack(fallback, texts))
