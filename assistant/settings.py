@@ -147,6 +147,12 @@ class Settings(BaseSettings):
     api_max_history: int = Field(
         10, ge=0, le=100, description="Most earlier questions accepted in `history`."
     )
+    answer_threads: int = Field(
+        64,
+        ge=1,
+        le=1024,
+        description="Questions one server answers at the same time (chat and API together); more wait their turn.",
+    )
 
     # --- user interface ----------------------------------------------------------------------------------
     language: Literal["auto", "nl", "en"] = Field(
@@ -179,6 +185,18 @@ class Settings(BaseSettings):
     allowed_origins: str = Field(
         "",
         description="Comma-separated origins allowed to call the app (CORS); empty = the app's own address.",
+    )
+    public_hosts: str = Field(
+        "",
+        description="Comma-separated host names the app is reached by (e.g. openbaar.example); requests naming "
+        "another Host are refused (DNS rebinding). Empty = the address it listens on and the allowed origins' hosts.",
+    )
+    chat_retention_days: int = Field(
+        0,
+        ge=0,
+        le=36500,
+        description="Anonymous chats (no staff login) older than this many days are deleted, at start and hourly; "
+        "0 = kept.",
     )
 
     def allowed_origin_list(self, host: str, port: int) -> list[str]:

@@ -43,11 +43,13 @@ class SafeSink:
         if not text:
             return
         self.fed = True
-        self._send(self.stream.feed(text))
+        if self.callback is not None:  # nobody listening (a plain API call): nothing to make inert
+            self._send(self.stream.feed(text))
 
     def close(self) -> None:
         """Send what was held back (an unfinished construct at the very end, made inert)."""
-        self._send(self.stream.finish())
+        if self.callback is not None:
+            self._send(self.stream.finish())
 
     def _send(self, text: str) -> None:
         if self.callback is None or not text:

@@ -161,6 +161,15 @@ def set_allowed_origins(origins: Iterable[str]) -> list[str]:
     return list(config.project.allow_origins)
 
 
+def client_address() -> str:
+    """The network address of the current chat session's browser (from its websocket's ASGI scope)."""
+    import chainlit as cl
+
+    environ = getattr(cl.context.session, "environ", None) or {}
+    client = (environ.get("asgi.scope") or {}).get("client")
+    return str(client[0]) if client else "?"
+
+
 def run_address() -> tuple[str, int]:
     """The host and port `chainlit run` was started with."""
     from chainlit.config import config
