@@ -1,6 +1,7 @@
 """One question in, one verified answer out, as a list of small named steps over one request context:
 
-    guard -> condense -> language -> retrieve -> compose -> verify -> fall back -> sanitise   (then always: log)
+    guard -> personal data -> condense -> language -> retrieve -> compose -> verify -> fall back -> sanitise
+                                                                                            (then always: log)
 
 Every step reads and writes the `RequestContext`; any step can end the run with a canned reply (`ctx.stop`).
 The same steps serve both answer modes: what differs is the composer (and condenser) they are given, never a
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Protocol
 
 from assistant.answer.base import Answer, Composer, DocumentTexts, Mode, TokenSink
@@ -27,6 +29,7 @@ from assistant.pipeline.fallback import FallBack
 from assistant.pipeline.guard import GuardQuestion
 from assistant.pipeline.language import DetectLanguage
 from assistant.pipeline.log import LogRequest
+from assistant.pipeline.personal_data import MaskPersonalData
 from assistant.pipeline.retrieve import Retrieve, Retriever
 from assistant.pipeline.sanitise import SanitiseAnswer
 from assistant.pipeline.verify import Verify
@@ -105,6 +108,8 @@ class Pipeline:
             ctx.stats["error"] = type(exc).__name__
             ctx.answer = ctx.canned("error", "answer.technical_problem", ["technical_problem"])
         answer = ctx.answer
+        if ctx.remarks:
+            answer = ctx.answer = replace(answer, answer="\n".join([*ctx.remarks, answer.answer]))
         answer.notes.extend(n for n in ctx.notes if n not in answer.notes)
         answer.timings_ms = {**ctx.timings, "total": (time.perf_counter() - ctx.started) * 1000}
         if not ctx.sink.fed:
@@ -127,6 +132,7 @@ def answer_pipeline(
     of the composer's answer must be supported by what it cites)."""
     steps: list[Step] = [
         GuardQuestion(),
+        MaskPersonalData(),
         CondenseFollowUp(condenser),
         DetectLanguage(),
         Retrieve(retriever),

@@ -82,6 +82,9 @@ class RequestContext:
     fallback: FallbackReason | None = None
     fallback_notes: list[str] = field(default_factory=list)  # notes of the answer that was given up
     notes: list[str] = field(default_factory=list)  # notes added to whatever answer is returned
+    remarks: list[str] = field(
+        default_factory=list
+    )  # lines for the user put before whatever answer is returned
     context: list[tuple[str, int, int]] = field(
         default_factory=list
     )  # (doc_id, start, end) the composer read

@@ -24,6 +24,8 @@ from assistant.interfaces.chat import view as chat_view
 from assistant.interfaces.chat.bootstrap import bootstrap
 from assistant.interfaces.chat.staff import check_login
 from assistant.interfaces.streaming import stream_in_thread
+from assistant.safety.input import MAX_QUESTION_CHARS
+from assistant.safety.pii import mask_personal_data
 from assistant.settings import get_settings
 from vectorstore.records import Filters
 
@@ -59,7 +61,9 @@ def guarded(handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[A
 
 @cl.data_layer
 def data_layer():
-    return compat.data_layer(APP.history_url)
+    return compat.data_layer(
+        APP.history_url, mask=lambda text: mask_personal_data(text)[0], question_chars=MAX_QUESTION_CHARS
+    )
 
 
 if APP.staff:

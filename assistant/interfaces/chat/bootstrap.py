@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+import time
 from dataclasses import dataclass
 
 from assistant.factory import Assistant, open_assistant
 from assistant.interfaces.chat import chainlit_compat as compat
-from assistant.interfaces.chat.history import database_url, ensure_schema
+from assistant.interfaces.chat.history import database_url, delete_old_anonymous_threads, ensure_schema
 from assistant.interfaces.chat.staff import parse_staff_users
 from assistant.interfaces.http import create_api
 from assistant.interfaces.http.limits import RateLimiter
@@ -34,6 +36,30 @@ class ChatApp:
     limiter: RateLimiter  # one budget per client for the chat and the API together
 
 
+RETENTION_INTERVAL = 3600.0  # seconds between two sweeps of old anonymous chats
+
+
+def start_retention(url: str, days: int) -> None:
+    """Delete anonymous chats older than `days` now, then every RETENTION_INTERVAL seconds (a daemon thread)."""
+
+    def sweep() -> None:
+        try:
+            deleted = asyncio.run(delete_old_anonymous_threads(url, days))
+            if deleted:
+                log.info("retention: deleted %d anonymous conversations older than %d days", deleted, days)
+        except Exception:
+            log.warning("retention sweep failed", exc_info=True)
+
+    sweep()
+
+    def loop() -> None:
+        while True:
+            time.sleep(RETENTION_INTERVAL)
+            sweep()
+
+    threading.Thread(target=loop, name="openbaar-retention", daemon=True).start()
+
+
 def bootstrap(settings: Settings) -> ChatApp:
     """Open the assistant, patch and extend Chainlit's server (page, API, origin guard, CORS), create the history
     tables and warm the retriever, so the first visitor does not wait for the index to load."""
@@ -45,8 +71,11 @@ def bootstrap(settings: Settings) -> ChatApp:
     compat.install_page()
     limiter = RateLimiter(settings.api_rate_limit)
     compat.mount(create_api(lambda: assistant, settings, limiter), OriginGuard, allowed_origins=origins)
+    compat.guard_writes()
     url = database_url(settings)
     asyncio.run(ensure_schema(url))
+    if settings.chat_retention_days > 0:
+        start_retention(url, settings.chat_retention_days)
     try:
         assistant.retriever.search("warm-up", k=1)
     except Exception:
