@@ -209,6 +209,22 @@ class Settings(BaseSettings):
             hosts = {"127.0.0.1", "localhost"}
         return sorted(f"http://{h}:{port}" for h in hosts)
 
+    def allowed_host_list(self, host: str, port: int) -> list[str] | None:
+        """Host names requests may name (`Host`), lower case, without port: the public hosts, the hosts of the
+        allowed origins, and the address listened on (with the loopback names when it is loopback). None = any
+        (listening on every interface with no public host configured: the names it is reached by are unknown)."""
+        public = [h.strip().lower() for h in self.public_hosts.split(",") if h.strip()]
+        origins = [o.split("://", 1)[-1].split("/", 1)[0] for o in self.allowed_origin_list(host, port)]
+        names = {h.rsplit(":", 1)[0] if not h.startswith("[") else h.split("]")[0] + "]" for h in origins}
+        wildcard = host in ("0.0.0.0", "::", "")
+        if wildcard and not public:
+            return None
+        if host in ("127.0.0.1", "localhost", "::1") or wildcard:
+            names |= {"127.0.0.1", "localhost", "[::1]"}
+        if not wildcard:
+            names.add(f"[{host}]" if ":" in host else host.lower())
+        return sorted({*public, *(n.lower() for n in names)})
+
     @property
     def embedding_cache_path(self) -> Path:
         """Where embeddings are cached."""

@@ -70,7 +70,15 @@ def bootstrap(settings: Settings) -> ChatApp:
     origins = compat.set_allowed_origins(settings.allowed_origin_list(host, port))
     compat.install_page()
     limiter = RateLimiter(settings.api_rate_limit)
-    compat.mount(create_api(lambda: assistant, settings, limiter), OriginGuard, allowed_origins=origins)
+    hosts = settings.allowed_host_list(host, port)
+    if hosts is None:
+        log.warning("listening on every interface without OPENBAAR_PUBLIC_HOSTS: any Host header is accepted")
+    compat.mount(
+        create_api(lambda: assistant, settings, limiter),
+        OriginGuard,
+        allowed_origins=origins,
+        allowed_hosts=hosts,
+    )
     compat.guard_writes()
     url = database_url(settings)
     asyncio.run(ensure_schema(url))

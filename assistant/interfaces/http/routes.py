@@ -46,7 +46,10 @@ class Routes:
     ) -> None:
         self.get_assistant = get_assistant
         self.settings = settings
-        self.keys = ApiKeys.parse(settings.api_keys.get_secret_value() if settings.api_keys else "")
+        self.keys = ApiKeys.parse(
+            settings.api_keys.get_secret_value() if settings.api_keys else "",
+            required=bool(settings.staff_users),
+        )
         self.limiter = limiter or RateLimiter(settings.api_rate_limit)
         self.health_cache = HealthCache()
 
