@@ -47,12 +47,16 @@ def load() -> list[dict]:
     return rows
 
 
-def _accepts(r: dict, cov: float, sim: float, alone: float | None) -> bool:
-    """Whether thresholds (coverage, similarity, similarity alone) accept a pair that passed the hard checks."""
+def _accepts(r: dict, cov: float, sim: float, alone: float | None, share: float = 0.2) -> bool:
+    """Whether thresholds accept a pair that passed the hard checks: same language (`alone` None) coverage, at most
+    `share` of the terms missing (one always allowed) and similarity; across languages coverage and similarity, or
+    similarity alone."""
     if r["reason"] in ("lexical", "vacuous"):
         return True
     if alone is None:
-        return r["coverage"] >= cov and r["similarity"] >= sim
+        terms = round(r["missing"] / (1 - r["coverage"])) if r["coverage"] < 1 else r["missing"]
+        few = r["missing"] <= max(1, int(share * terms))
+        return r["coverage"] >= cov and few and r["similarity"] >= sim
     return (r["coverage"] >= cov and r["similarity"] >= sim) or r["similarity"] >= alone
 
 
@@ -77,6 +81,7 @@ def main() -> int:
                 "verdict": verdict.supported,
                 "reason": verdict.reason,
                 "coverage": round(verdict.coverage, 3),
+                "missing": verdict.missing,
                 "similarity": round(similarity, 4),
                 "quick": checker.quick(
                     row["claim"] + " [1].", [Evidence(row["passage"], None, "nl", row["title"])]

@@ -14,7 +14,8 @@ itself must be supported by that quote (and its passage):
    `query:`), when one is given.
 
 A sentence is supported when the hard facts hold and either every content term is in the quote in the same
-language (no embedding needed), or coverage and similarity both reach the same-language thresholds, or, across
+language (no embedding needed), or coverage and similarity both reach the same-language thresholds (and at most
+one content term in five is new), or, across
 languages (an English sentence over a Dutch quote), coverage and similarity reach theirs or the similarity alone
 is very high (`ClaimThresholds`, calibrated on our own pairs: docs/decisions/0012-claim-support-checks.md).
 A sentence with nothing to check (no term, name or number: "Volgens de bron geldt het volgende") claims
@@ -95,6 +96,7 @@ class ClaimThresholds:
     """When a sentence counts as supported (calibrated: docs/decisions/0012-claim-support-checks.md)."""
 
     same_coverage: float = 0.65  # same language: share of content terms found in the quote ...
+    same_missing_share: float = 0.2  # ... at most this share of them missing (at least one may be) ...
     same_similarity: float = 0.90  # ... and cosine similarity of sentence and quote
     cross_coverage: float = 0.5  # another language: coverage through the glossary and close spellings ...
     cross_similarity: float = 0.88  # ... with this similarity,
@@ -123,6 +125,7 @@ class Verdict:
     coverage: float = 0.0
     similarity: float | None = None
     language: str = ""
+    missing: int = 0  # content terms not found in the quote
 
 
 @dataclass
@@ -177,15 +180,17 @@ def _stems(word: str) -> set[str]:
 
 
 @lru_cache(maxsize=1)
-def _glossary() -> dict[str, int]:
-    """Stem -> glossary group (prompts/glossary.toml: English and Dutch words that count as the same term)."""
-    out: dict[str, int] = {}
-    for i, group in enumerate(prompts.load_toml("glossary.toml")["groups"]):
+def _glossary() -> dict[str, set[int]]:
+    """Stem -> the groups it is in: English and Dutch words that count as the same term (prompts/glossary.toml,
+    shared with the extractive composer, and prompts/lexicon.toml, the claim check's own)."""
+    groups = [*prompts.load_toml("glossary.toml")["groups"], *prompts.load_toml("lexicon.toml")["groups"]]
+    out: dict[str, set[int]] = {}
+    for i, group in enumerate(groups):
         for phrase in group:
             for word in _WORD.findall(_fold(phrase)):
                 if word not in _STOPWORDS:
                     for stem in _stems(word):
-                        out.setdefault(stem, i)
+                        out.setdefault(stem, set()).add(i)
     return out
 
 
@@ -244,7 +249,7 @@ def _bag(text: str) -> _Bag:
     for word in words:
         stems |= _stems(word)
     glossary = _glossary()
-    groups = {glossary[s] for s in stems if s in glossary}
+    groups = {g for s in stems if s in glossary for g in glossary[s]}
     return _Bag(folded, words, stems, _numbers(text), groups, any(w in _NEGATIONS for w in words))
 
 
@@ -253,7 +258,7 @@ def _term_found(term: str, bag: _Bag, cross: bool) -> bool:
     if stems & bag.stems:
         return True
     glossary = _glossary()
-    if any(glossary.get(s) in bag.groups for s in stems if s in glossary):
+    if any(glossary[s] & bag.groups for s in stems if s in glossary):
         return True
     if len(term) >= 5 and term in bag.text:  # a part of a compound: partnerschap in migratiepartnerschappen
         return True
@@ -387,13 +392,15 @@ class ClaimChecker:
         if not cross and coverage >= 1.0:
             return Verdict(True, "lexical", coverage, language=claim.language)
         if self._embed is None:
-            return Verdict(False, "undecided", coverage, language=claim.language)
+            return Verdict(
+                False, "undecided", coverage, language=claim.language, missing=len(claim.terms) - found
+            )
         try:
             similarity = max(self.similarity(_MARKER.sub("", sentence).strip(), q) for q in quotes)
         except Exception:
             return Verdict(False, "undecided", coverage, language=claim.language)
         if self.resembles_prompt(sentence):
-            return Verdict(False, "prompt", coverage, similarity, claim.language)
+            return Verdict(False, "prompt", coverage, similarity, claim.language, len(claim.terms) - found)
         t = self.thresholds
         if cross:
             ok = (coverage >= t.cross_coverage and similarity >= t.cross_similarity) or (
@@ -401,9 +408,14 @@ class ClaimChecker:
             )
             why = "similarity" if coverage >= t.cross_coverage else "coverage"
         else:
-            ok = coverage >= t.same_coverage and similarity >= t.same_similarity
-            why = "coverage" if coverage < t.same_coverage else "similarity"
-        return Verdict(ok, "dense" if ok else why, coverage, similarity, claim.language)
+            missing = len(claim.terms) - found
+            enough = coverage >= t.same_coverage and missing <= max(
+                1, int(t.same_missing_share * len(claim.terms))
+            )
+            ok = enough and similarity >= t.same_similarity
+            why = "coverage" if not enough else "similarity"
+        missing = len(claim.terms) - found
+        return Verdict(ok, "dense" if ok else why, coverage, similarity, claim.language, missing)
 
     def quick(self, sentence: str, evidence: Sequence[Evidence], default_language: str = "nl") -> bool:
         """Streaming check without the quote or an embedding: every content term, number and name of the sentence

@@ -50,7 +50,7 @@ def llm_env(fake: FakeLLM, **extra: str) -> dict[str, str]:
         "OPENBAAR_LLM_TIMEOUT": "20",
         "OPENBAAR_LLM_MAX_RETRIES": "0",
         "OPENBAAR_EMBEDDING_PROVIDER": "openai",
-        "OPENBAAR_EMBEDDING_MODEL": "fake-embed",
+        "OPENBAAR_EMBEDDING_MODEL": f"fake-embed-{FAKE_DIMENSION}",  # the shared cache keys vectors by model
         **extra,
     }
 

@@ -1,4 +1,5 @@
-"""Idempotent ingestion: files -> documents -> clean -> chunks -> embeddings -> store, with one writer at a time."""
+"""Idempotent ingestion: files -> documents -> clean -> chunks and sentences -> embeddings -> store, with one
+writer at a time."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from ingestion.config import IngestConfig
 from ingestion.discover import iter_files
 from ingestion.loaders import load_file
 from ingestion.loaders.base import LoadFailure
+from ingestion.sentences import document_sentences
 from ingestion.tokens import DEFAULT_ENCODING
 from vectorstore.config import StoreConfig
 from vectorstore.embeddings import CachedEmbedder
@@ -25,8 +27,8 @@ from vectorstore.errors import EmbeddingError, StoreError
 from vectorstore.records import Document
 from vectorstore.store import Store
 
-# Bump when cleaning or chunking changes in a way that should re-process every document.
-PIPELINE_VERSION = 1
+# Bump when cleaning, chunking or sentence splitting changes in a way that should re-process every document.
+PIPELINE_VERSION = 2  # 2: sentences embedded on their own
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
 
@@ -50,6 +52,7 @@ class IngestSummary:
     chunks_removed: int = 0
     chunks_unchanged: int = 0
     chunks_embedded: int = 0
+    sentences_embedded: int = 0
     documents_total: int = 0
     chunks_total: int = 0
     files: int = 0
@@ -185,15 +188,19 @@ def _run(
             continue
         text_owner[t_hash] = doc.doc_id
         chunks = chunk_text(doc.doc_id, clean.text, config.chunk_tokens, config.chunk_overlap)
+        sentences = document_sentences(doc.doc_id, clean.text)
         before = embedder.computed
         try:
             vectors = embedder.embed_documents([c.text for c in chunks])
+            middle = embedder.computed
+            sentence_vectors = embedder.embed_documents([x.text for x in sentences])
         except EmbeddingError as exc:
             summary.failures.append(LoadFailure(doc.source_path, "embedding_failed", str(exc)))
             summary.aborted = str(exc)
             break
-        summary.chunks_embedded += embedder.computed - before
-        store.replace_document(clean, digest, t_hash, chunks, vectors)
+        summary.chunks_embedded += middle - before
+        summary.sentences_embedded += embedder.computed - middle
+        store.replace_document(clean, digest, t_hash, chunks, vectors, sentences, sentence_vectors)
         changed = True
         summary.chunks_added += len(chunks)
         if previous is None:

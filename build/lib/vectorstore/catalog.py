@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from vectorstore.records import METADATA_FIELDS, Chunk, Document, DocumentState
+from vectorstore.records import METADATA_FIELDS, Chunk, Document, DocumentState, Sentence, SentenceSpan
 
 _METADATA_COLUMNS = ", ".join(f"{name} TEXT" for name in METADATA_FIELDS)
 _SCHEMA = f"""
@@ -38,6 +38,14 @@ CREATE TABLE IF NOT EXISTS chunks (
     "end" INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+CREATE TABLE IF NOT EXISTS sentences (
+    sentence_id TEXT PRIMARY KEY,
+    doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sentences_doc ON sentences(doc_id, idx);
 """
 _DOCUMENT_COLUMNS = (
     "doc_id",
@@ -101,8 +109,15 @@ class Catalog:
     def chunk_ids(self, doc_id: str) -> list[str]:
         return [r[0] for r in self._db.execute("SELECT chunk_id FROM chunks WHERE doc_id = ?", (doc_id,))]
 
-    def put(self, doc: Document, raw_hash: str, text_hash: str, chunks: list[Chunk]) -> None:
-        """Insert or replace a document and its chunks in one transaction."""
+    def put(
+        self,
+        doc: Document,
+        raw_hash: str,
+        text_hash: str,
+        chunks: list[Chunk],
+        sentences: Sequence[Sentence] = (),
+    ) -> None:
+        """Insert or replace a document, its chunks and its sentences in one transaction."""
         with self._db:
             self._db.execute("DELETE FROM documents WHERE doc_id = ?", (doc.doc_id,))
             self._db.execute(
@@ -121,6 +136,10 @@ class Catalog:
             self._db.executemany(
                 'INSERT INTO chunks (chunk_id, doc_id, idx, start, "end") VALUES (?,?,?,?,?)',
                 [(c.chunk_id, c.doc_id, c.index, c.start, c.end) for c in chunks],
+            )
+            self._db.executemany(
+                'INSERT INTO sentences (sentence_id, doc_id, idx, start, "end") VALUES (?,?,?,?,?)',
+                [(x.sentence_id, x.doc_id, x.index, x.start, x.end) for x in sentences],
             )
 
     def touch_source(self, doc_id: str, source_path: str) -> None:
@@ -143,6 +162,13 @@ class Catalog:
         row = self._db.execute("SELECT text FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
         return row[0] if row else None
 
+    def sentences(self, doc_id: str) -> list[SentenceSpan]:
+        """The stored sentences of a document, in order."""
+        rows = self._db.execute(
+            'SELECT sentence_id, start, "end" FROM sentences WHERE doc_id = ? ORDER BY idx', (doc_id,)
+        )
+        return [SentenceSpan(*row) for row in rows]
+
     def iter_chunks(self) -> Iterator[tuple[str, str, str]]:
         """(chunk_id, chunk text, language) of every chunk, in a stable order."""
         rows = self._db.execute(
@@ -152,10 +178,14 @@ class Catalog:
         for chunk_id, text, language in rows:
             yield chunk_id, text, language or "und"
 
-    def iter_chunk_metadata(self) -> Iterator[tuple[str, str | None, str | None, str | None, str | None]]:
-        """(chunk_id, date, language, type, speaker) of every chunk: what retrieval filters look at."""
+    def iter_chunk_metadata(
+        self,
+    ) -> Iterator[tuple[str, str, int, str | None, str | None, str | None, str | None]]:
+        """(chunk_id, doc_id, start, date, language, type, speaker) of every chunk: what retrieval filters and the
+        sentence ranking look at."""
         yield from self._db.execute(
-            "SELECT c.chunk_id, d.date, d.language, d.type, d.speaker FROM chunks c JOIN documents d USING (doc_id)"
+            "SELECT c.chunk_id, c.doc_id, c.start, d.date, d.language, d.type, d.speaker"
+            " FROM chunks c JOIN documents d USING (doc_id)"
         )
 
     def stats(self) -> dict[str, Any]:
@@ -172,11 +202,13 @@ class Catalog:
         types = dict(
             one("SELECT coalesce(type, '-'), count(*) FROM documents GROUP BY 1 ORDER BY 2 DESC").fetchall()
         )
+        sentences = one("SELECT count(*) FROM sentences").fetchone()[0]
         first, last = one("SELECT min(date), max(date) FROM documents WHERE date IS NOT NULL").fetchone()
         undated = one("SELECT count(*) FROM documents WHERE date IS NULL").fetchone()[0]
         return {
             "documents": documents,
             "chunks": chunks,
+            "sentences": sentences,
             "languages": languages,
             "types": types,
             "date_range": {"first": first, "last": last, "undated": undated},

@@ -12,7 +12,7 @@ from typing import Any
 from vectorstore.config import StoreConfig
 from vectorstore.dates import date_sort_key
 from vectorstore.errors import StoreError
-from vectorstore.records import Chunk, Document
+from vectorstore.records import Chunk, Document, Sentence
 
 
 def connect(config: StoreConfig):
@@ -48,6 +48,21 @@ def open_collection(client, name: str, embedder_description: dict[str, Any]):
         if k.startswith("embedding_")
     }
     return collection, recorded
+
+
+def sentence_collection_name(collection: str) -> str:
+    """The collection of sentence vectors beside the chunk collection `collection`."""
+    return f"{collection}_sentences"
+
+
+def sentence_metadata(doc: Document, sentence: Sentence) -> dict[str, Any]:
+    """Metadata stored with each sentence vector: where it is, and the filter fields of its document."""
+    meta: dict[str, Any] = {"doc_id": doc.doc_id, "start": sentence.start, "end": sentence.end}
+    meta.update({k: v for k, v in doc.metadata().items() if k in ("language", "type", "speaker", "date")})
+    key = date_sort_key(doc.date)
+    if key is not None:
+        meta["date_key"] = key
+    return meta
 
 
 def chunk_metadata(doc: Document, chunk: Chunk) -> dict[str, Any]:

@@ -48,6 +48,8 @@ class RetrievalConfig:
 
     dense_weight: float = 1.0
     lexical_weight: float = 0.75
+    sentence_weight: float = 0.0  # weight of the ranking by each chunk's best-matching sentence
     rrf_k: int = 5
     candidates: int = 50
+    sentence_candidates: int = 100  # nearest sentences looked up for that ranking
     duplicate_threshold: float = 0.9

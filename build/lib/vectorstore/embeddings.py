@@ -184,7 +184,8 @@ class CachedEmbedder(Embedder):
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         keys = [EmbeddingCache.key(self.model_id, t) for t in texts]
         found = self.cache.get_many(keys)
-        missing = [i for i, k in enumerate(keys) if k not in found]
+        missing = list({k: i for i, k in reversed(list(enumerate(keys))) if k not in found}.values())
+        missing.sort()  # each text not in the cache once, in order
         for b in range(0, len(missing), self.batch_size):
             batch = missing[b : b + self.batch_size]
             vectors = self.inner.embed_documents([texts[i] for i in batch])

@@ -48,6 +48,28 @@ class Chunk:
 
 
 @dataclass(frozen=True)
+class Sentence:
+    """A sentence of a cleaned document, embedded on its own so answers can be chosen by meaning;
+    `text == document_text[start:end]`."""
+
+    sentence_id: str
+    doc_id: str
+    index: int
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class SentenceSpan:
+    """Where a stored sentence is: its id and offsets in the document text."""
+
+    sentence_id: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
 class DocumentState:
     """What re-ingestion compares against: the hashes and chunk count of a stored document."""
 
@@ -118,6 +140,10 @@ class Hit:
     type: str | None = None
     dense_rank: int | None = None  # 1-based rank in the dense list, None if absent
     lexical_rank: int | None = None  # 1-based rank in the BM25 list, None if absent
+    dense_score: float | None = (
+        None  # cosine similarity of the chunk to the question, when it was a dense hit
+    )
+    sentence_rank: int | None = None  # 1-based rank of the chunk's best sentence among the nearest sentences
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -65,6 +65,7 @@ class ChunkColumns:
     lexical: LexicalIndex
     date_key: np.ndarray  # int64, 0 = no date
     columns: dict[str, _Column]
+    chunk_spans: dict[str, list[tuple[int, str]]]  # doc_id -> (start, chunk_id) of its chunks, by start
 
     @classmethod
     def load(cls, catalog: Catalog, lexical: LexicalIndex) -> ChunkColumns:
@@ -72,13 +73,17 @@ class ChunkColumns:
         date_key = np.zeros(n, dtype=np.int64)
         fields: dict[str, list[str | None]] = {f: [None] * n for f in FILTER_FIELDS}
         row_of = lexical.row_of
-        for chunk_id, date, language, type_, speaker in catalog.iter_chunk_metadata():
+        spans: dict[str, list[tuple[int, str]]] = {}
+        for chunk_id, doc_id, start, date, language, type_, speaker in catalog.iter_chunk_metadata():
+            spans.setdefault(doc_id, []).append((start, chunk_id))
             i = row_of.get(chunk_id)
             if i is None:
                 continue
             date_key[i] = date_sort_key(date) or 0
             fields["language"][i], fields["type"][i], fields["speaker"][i] = language, type_, speaker
-        return cls(lexical, date_key, {f: _Column(v) for f, v in fields.items()})
+        for chunks in spans.values():
+            chunks.sort()
+        return cls(lexical, date_key, {f: _Column(v) for f, v in fields.items()}, spans)
 
     def resolve(self, filters: Filters) -> Resolved:
         """The `where` clause and row mask of `filters` (which are already valid: see `Filters`)."""

@@ -1,11 +1,12 @@
 """Weighted reciprocal rank fusion and near-duplicate detection (pure functions).
 
-score(chunk) = dense_weight / (rrf_k + dense_rank) + lexical_weight / (rrf_k + lexical_rank)
+score(chunk) = sum over ranked lists of  weight / (rrf_k + rank of the chunk in that list)
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from vectorstore.retrieval.filters import fold
 
@@ -13,23 +14,30 @@ _WORDS = re.compile(r"\w+", re.UNICODE)
 
 
 def rrf(
-    dense: list[str], lexical: list[str], dense_weight: float, lexical_weight: float, rrf_k: int
-) -> tuple[list[str], dict[str, float], dict[str, int], dict[str, int]]:
-    """(chunk ids best first, scores, dense ranks, lexical ranks) of two ranked lists of chunk ids."""
+    lists: Sequence[tuple[Sequence[str], float]], rrf_k: int
+) -> tuple[list[str], dict[str, float], list[dict[str, int]]]:
+    """(chunk ids best first, scores, the 1-based rank of each chunk in each list) of weighted ranked lists.
+
+    Ties are broken by the rank in the first list that holds the chunk. When only one list has entries, its order
+    is kept even if its weight is 0."""
     scores: dict[str, float] = {}
-    dense_rank: dict[str, int] = {}
-    lexical_rank: dict[str, int] = {}
-    for rank, chunk_id in enumerate(dense, 1):
-        dense_rank[chunk_id] = rank
-        scores[chunk_id] = scores.get(chunk_id, 0.0) + dense_weight / (rrf_k + rank)
-    for rank, chunk_id in enumerate(lexical, 1):
-        lexical_rank[chunk_id] = rank
-        scores[chunk_id] = scores.get(chunk_id, 0.0) + lexical_weight / (rrf_k + rank)
-    if not dense:
-        for chunk_id in lexical:  # BM25 alone: keep its order even when its weight is 0
-            scores[chunk_id] = scores[chunk_id] or 1.0 / (rrf_k + lexical_rank[chunk_id])
-    ordered = sorted(scores, key=lambda c: (-scores[c], dense_rank.get(c, 10**9)))
-    return ordered, scores, dense_rank, lexical_rank
+    ranks: list[dict[str, int]] = []
+    for ids, weight in lists:
+        rank_of: dict[str, int] = {}
+        for rank, chunk_id in enumerate(ids, 1):
+            rank_of[chunk_id] = rank
+            scores[chunk_id] = scores.get(chunk_id, 0.0) + weight / (rrf_k + rank)
+        ranks.append(rank_of)
+    filled = [r for r in ranks if r]
+    if len(filled) == 1:
+        for chunk_id, rank in filled[0].items():
+            scores[chunk_id] = scores[chunk_id] or 1.0 / (rrf_k + rank)
+
+    def tie(chunk_id: str) -> int:
+        return next((r[chunk_id] for r in ranks if chunk_id in r), 10**9)
+
+    ordered = sorted(scores, key=lambda c: (-scores[c], tie(c)))
+    return ordered, scores, ranks
 
 
 def shingles(text: str) -> frozenset[str]:

@@ -1,12 +1,19 @@
-"""Hybrid retrieval: BM25 and dense (Chroma) candidates fused by weighted reciprocal rank fusion (`fusion.py`).
+"""Hybrid retrieval: ranked lists of chunks fused by weighted reciprocal rank fusion (`fusion.py`):
+
+- dense: the chunks nearest to the question's vector (Chroma);
+- lexical: BM25 over the same chunks (names, numbers, exact wording);
+- sentences (when its weight is set): chunks ordered by their best sentence among the sentences nearest to the
+  question, so a chunk whose one sentence says what is asked is found even when the rest of it is about more.
 
 Dense retrieval always passes a precomputed query vector to Chroma (never `query_texts`, which would load
-Chroma's default embedder from the network). When the embedder fails, retrieval continues with BM25 alone,
-logs one warning and sets `dense_available = False` so callers can tell the user.
+Chroma's default embedder from the network). The vector is computed once (`embed`) and may be passed in, so
+later steps can reuse it. When the embedder fails, retrieval continues with BM25 alone, logs one warning and sets
+`dense_available = False` so callers can tell the user.
 """
 
 from __future__ import annotations
 
+import bisect
 import logging
 import threading
 import time
@@ -23,11 +30,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_HIT_FIELDS = METADATA_FIELDS  # Hit carries every metadata field
+Vector = list[float]
 
 
 class HybridRetriever:
-    """Weighted RRF over BM25 and dense candidates, with metadata filters and near-duplicate collapse."""
+    """Weighted RRF over dense, BM25 and sentence rankings, with metadata filters and near-duplicate collapse."""
 
     dense_retry_seconds = 60.0  # after an embedder failure, try dense again after this long
 
@@ -41,51 +48,10 @@ class HybridRetriever:
         self._lock = threading.Lock()
 
     # --- public ----------------------------------------------------------------------------------------
-    def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
-        """The best `k` chunks for `query`, best first, within `filters`."""
-        if not query.strip() or k <= 0:
-            return []
-        resolved = self._resolve(filters)
-        if resolved.empty:
-            return []
-        depth = max(self.config.candidates, k)
-        dense = self._dense(query, depth, resolved.where) if self.config.dense_weight > 0 else []
-        lexical = (
-            self.store.lexical.search(query, depth, resolved.mask) if self.config.lexical_weight > 0 else []
-        )
-        return self._hits(dense, [c for c, _ in lexical], k)
-
-    def dense_only(self, query: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
-        """Plain vector similarity top-k (for comparison and benchmarks)."""
-        resolved = self._resolve(filters)
-        if resolved.empty:
-            return []
-        return self._hits(self._dense(query, k, resolved.where), [], k, collapse=False)
-
-    def lexical_only(self, query: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
-        """BM25 top-k (for comparison and benchmarks)."""
-        resolved = self._resolve(filters)
-        if resolved.empty:
-            return []
-        ids = [c for c, _ in self.store.lexical.search(query, k, resolved.mask)]
-        return self._hits([], ids, k, collapse=False)
-
-    # --- filters ---------------------------------------------------------------------------------------
-    def _resolve(self, filters: Filters | None) -> Resolved:
-        if filters is None or filters.is_empty():
-            return Resolved(None, None)
-        lexical = self.store.lexical
-        with self._lock:
-            if self._columns is None or self._columns.lexical is not lexical:
-                self._columns = ChunkColumns.load(self.store.catalog, lexical)
-            columns = self._columns
-        return columns.resolve(filters)
-
-    # --- dense -----------------------------------------------------------------------------------------
-    def _dense(self, query: str, n: int, where: dict[str, Any] | None) -> list[tuple[str, dict, str]]:
-        """(chunk_id, metadata, text) of the nearest chunks; [] (and a warning once) if the embedder fails."""
+    def embed(self, query: str) -> Vector | None:
+        """The question's vector, or None when the embedder is unavailable (then a warning is logged once)."""
         if self._failed_at is not None and time.monotonic() - self._failed_at < self.dense_retry_seconds:
-            return []
+            return None
         try:
             vector = self.store.embedder.embed_query(query)
         except EmbeddingError as exc:
@@ -94,24 +60,123 @@ class HybridRetriever:
             if not self._warned:
                 self._warned = True
                 log.warning("dense retrieval unavailable, using BM25 only: %s", exc)
-            return []
+            return None
         self._failed_at = None
         self.dense_available = True
-        result = self.store.collection.query(
-            query_embeddings=[vector], n_results=n, where=where, include=["metadatas", "documents"]
+        return vector
+
+    def search(
+        self, query: str, k: int = 10, filters: Filters | None = None, vector: Vector | None = None
+    ) -> list[Hit]:
+        """The best `k` chunks for `query`, best first, within `filters` (`vector`: the query's, if known)."""
+        if not query.strip() or k <= 0:
+            return []
+        resolved = self._resolve(filters)
+        if resolved.empty:
+            return []
+        cfg = self.config
+        depth = max(cfg.candidates, k)
+        uses_vector = cfg.dense_weight > 0 or cfg.sentence_weight > 0
+        if vector is None and uses_vector:
+            vector = self.embed(query)
+        dense = self._dense(vector, depth, resolved.where) if cfg.dense_weight > 0 and vector else []
+        sentences = (
+            self._sentence_ranking(vector, resolved.where) if cfg.sentence_weight > 0 and vector else []
         )
-        return list(zip(result["ids"][0], result["metadatas"][0], result["documents"][0], strict=True))
+        lexical = self.store.lexical.search(query, depth, resolved.mask) if cfg.lexical_weight > 0 else []
+        return self._hits(dense, [c for c, _ in lexical], sentences, k)
+
+    def dense_only(self, query: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
+        """Plain vector similarity top-k (for comparison and benchmarks)."""
+        resolved = self._resolve(filters)
+        vector = None if resolved.empty else self.embed(query)
+        if vector is None:
+            return []
+        return self._hits(self._dense(vector, k, resolved.where), [], [], k, collapse=False)
+
+    def lexical_only(self, query: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
+        """BM25 top-k (for comparison and benchmarks)."""
+        resolved = self._resolve(filters)
+        if resolved.empty:
+            return []
+        ids = [c for c, _ in self.store.lexical.search(query, k, resolved.mask)]
+        return self._hits([], ids, [], k, collapse=False)
+
+    # --- filters ---------------------------------------------------------------------------------------
+    def _columns_now(self) -> ChunkColumns:
+        lexical = self.store.lexical
+        with self._lock:
+            if self._columns is None or self._columns.lexical is not lexical:
+                self._columns = ChunkColumns.load(self.store.catalog, lexical)
+            return self._columns
+
+    def _resolve(self, filters: Filters | None) -> Resolved:
+        if filters is None or filters.is_empty():
+            return Resolved(None, None)
+        return self._columns_now().resolve(filters)
+
+    # --- dense and sentences -----------------------------------------------------------------------------
+    def _dense(
+        self, vector: Vector, n: int, where: dict[str, Any] | None
+    ) -> list[tuple[str, dict, str, float]]:
+        """(chunk_id, metadata, text, cosine similarity) of the nearest chunks."""
+        result = self.store.collection.query(
+            query_embeddings=[vector],
+            n_results=n,
+            where=where,
+            include=["metadatas", "documents", "distances"],
+        )
+        return [
+            (chunk_id, meta, text, 1.0 - float(distance))
+            for chunk_id, meta, text, distance in zip(
+                result["ids"][0],
+                result["metadatas"][0],
+                result["documents"][0],
+                result["distances"][0],
+                strict=True,
+            )
+        ]
+
+    def _sentence_ranking(self, vector: Vector, where: dict[str, Any] | None) -> list[str]:
+        """Chunk ids ordered by the rank of their best sentence among the nearest sentences."""
+        nearest = self.store.nearest_sentences(vector, self.config.sentence_candidates, where)
+        spans = self._columns_now().chunk_spans
+        ordered: list[str] = []
+        seen: set[str] = set()
+        for _, doc_id, start, _end, _score in nearest:
+            chunks = spans.get(doc_id)
+            if not chunks:
+                continue
+            i = bisect.bisect_right(chunks, (start, "\uffff")) - 1  # the last chunk starting at or before it
+            if i < 0:
+                continue
+            chunk_id = chunks[i][1]
+            if chunk_id not in seen:
+                seen.add(chunk_id)
+                ordered.append(chunk_id)
+        return ordered
 
     # --- fusion ----------------------------------------------------------------------------------------
     def _hits(
-        self, dense: list[tuple[str, dict, str]], lexical: list[str], k: int, collapse: bool = True
+        self,
+        dense: list[tuple[str, dict, str, float]],
+        lexical: list[str],
+        sentences: list[str],
+        k: int,
+        collapse: bool = True,
     ) -> list[Hit]:
         cfg = self.config
-        ordered, scores, dense_rank, lexical_rank = rrf(
-            [c for c, _, _ in dense], lexical, cfg.dense_weight, cfg.lexical_weight, cfg.rrf_k
+        ordered, scores, (dense_rank, lexical_rank, sentence_rank) = rrf(
+            [
+                ([c for c, *_ in dense], cfg.dense_weight),
+                (lexical, cfg.lexical_weight),
+                (sentences, cfg.sentence_weight),
+            ],
+            cfg.rrf_k,
         )
         # Fetch text + metadata only for the head of the list (dense candidates carry theirs already).
-        data = {chunk_id: (meta, text) for chunk_id, meta, text in dense}
+        data = {chunk_id: (meta, text) for chunk_id, meta, text, _ in dense}
+        similarity = {chunk_id: score for chunk_id, _, _, score in dense}
         head = ordered[: max(3 * k, k + 10)] if collapse else ordered[:k]
         missing = [c for c in head if c not in data]
         if missing:
@@ -141,7 +206,9 @@ class HybridRetriever:
                     end=int(meta.get("end", 0)),
                     dense_rank=dense_rank.get(chunk_id),
                     lexical_rank=lexical_rank.get(chunk_id),
-                    **{f: meta.get(f) for f in _HIT_FIELDS},
+                    dense_score=similarity.get(chunk_id),
+                    sentence_rank=sentence_rank.get(chunk_id),
+                    **{f: meta.get(f) for f in METADATA_FIELDS},
                 )
             )
             if len(hits) >= k:

@@ -9,6 +9,7 @@ import typer
 
 from assistant.answer.base import Answer
 from assistant.i18n import t
+from ingestion.discover import printable
 from vectorstore.records import Hit
 
 
@@ -100,6 +101,10 @@ def answer_scores(result: dict[str, Any], lang: str) -> None:
                 missing=missing,
             )
         )
+    score_table("type", result.get("by_type", {}))
+    score_table("corpus", result.get("by_corpus", {}))
+    if result.get("by_type"):
+        score_table("all", {"all": result["summary"]})
     typer.echo(
         t(
             "cli.eval_answers",
@@ -113,12 +118,38 @@ def answer_scores(result: dict[str, Any], lang: str) -> None:
     )
 
 
+def _cell(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+SCORE_COLUMNS = ("pass", "status", "mentions", "gold_cited", "context_recall", "abstention")
+
+
+def score_table(title: str, groups: dict[str, dict[str, Any]]) -> None:
+    """One row per group (type or corpus): questions and each measure (- where it does not apply)."""
+    if not groups:
+        return
+    header = [title, "n", *SCORE_COLUMNS]
+    rows = [[name, str(g["questions"]), *(_cell(g[c]) for c in SCORE_COLUMNS)] for name, g in groups.items()]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    typer.echo("")
+    for row in [header, *rows]:
+        typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
 def ingest_failures(failures: list[Any], lang: str) -> None:
     for failure in failures:
         detail = f" ({failure.detail})" if failure.detail else ""
         reason = t(f"failure.{failure.code}", lang)
         typer.echo(
-            t("ingest.failure_line", lang, where=failure.where, reason=reason, detail=detail), err=True
+            t(
+                "ingest.failure_line",
+                lang,
+                where=printable(failure.where),
+                reason=reason,
+                detail=printable(detail),
+            ),
+            err=True,
         )
 
 

@@ -13,12 +13,16 @@ from fastapi import FastAPI
 
 from assistant.factory import Assistant
 from assistant.interfaces.http.errors import install_handlers
+from assistant.interfaces.http.limits import RateLimiter
 from assistant.interfaces.http.routes import Routes
 from assistant.settings import Settings
 
 
-def create_api(get_assistant: Callable[[], Assistant], settings: Settings) -> FastAPI:
-    """The API app; `get_assistant` returns the process's opened assistant (injected, opened once)."""
+def create_api(
+    get_assistant: Callable[[], Assistant], settings: Settings, limiter: RateLimiter | None = None
+) -> FastAPI:
+    """The API app; `get_assistant` returns the process's opened assistant (injected, opened once); `limiter`
+    is shared with the chat, so both count against one budget per client."""
     api = FastAPI(
         title="Openbaar API",
         version="1",
@@ -27,5 +31,5 @@ def create_api(get_assistant: Callable[[], Assistant], settings: Settings) -> Fa
         redoc_url=None,
     )
     install_handlers(api)
-    Routes(get_assistant, settings).register(api)
+    Routes(get_assistant, settings, limiter).register(api)
     return api

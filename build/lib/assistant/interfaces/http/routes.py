@@ -7,6 +7,7 @@ import json
 import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +22,7 @@ from assistant.interfaces.http.errors import ApiError, invalid, request_language
 from assistant.interfaces.http.keys import ApiKeys
 from assistant.interfaces.http.limits import RateLimiter, read_body
 from assistant.interfaces.http.schemas import AskIn
-from assistant.interfaces.streaming import stream_in_thread
+from assistant.interfaces.streaming import in_answer_thread, stream_in_thread
 from assistant.safety.input import MAX_QUESTION_CHARS
 from assistant.settings import Settings
 from vectorstore.records import FilterError, Filters
@@ -40,11 +41,17 @@ class Question:
 class Routes:
     """Reads and checks requests (key, rate, size, fields, filters) and answers them with the assistant."""
 
-    def __init__(self, get_assistant: Callable[[], Assistant], settings: Settings) -> None:
+    def __init__(
+        self, get_assistant: Callable[[], Assistant], settings: Settings, limiter: RateLimiter | None = None
+    ) -> None:
         self.get_assistant = get_assistant
         self.settings = settings
-        self.keys = ApiKeys.parse(settings.api_keys.get_secret_value() if settings.api_keys else "")
-        self.limiter = RateLimiter(settings.api_rate_limit)
+        self.keys = ApiKeys.parse(
+            settings.api_keys.get_secret_value() if settings.api_keys else "",
+            required=bool(settings.staff_users),
+        )
+        self.limiter = limiter or RateLimiter(settings.api_rate_limit)
+        self.health_cache = HealthCache()
 
     async def read(self, request: Request) -> Question:
         self.keys.check(request)
@@ -98,8 +105,11 @@ class Routes:
         yield sse("done", {})
 
     async def health(self) -> dict[str, Any]:
+        return await self.health_cache.get(self.health_now)
+
+    def health_now(self) -> dict[str, Any]:
         assistant = self.get_assistant()
-        stats = await asyncio.to_thread(assistant.store.catalog.stats)
+        stats = assistant.store.catalog.stats()
         manifest = assistant.store.read_manifest() or {}
         return {
             "status": "ok",
@@ -119,7 +129,7 @@ class Routes:
         @api.post("/ask", response_model=Answer, summary="Answer a question with verified citations")
         async def ask(request: Request) -> dict[str, Any]:
             question = await self.read(request)
-            answer = await asyncio.to_thread(self.run, question)
+            answer = await in_answer_thread(self.run, question)
             return answer.to_dict()
 
         @api.post(
@@ -139,6 +149,33 @@ class Routes:
         @api.get("/health", summary="Store, embedder and language model status")
         async def health() -> dict[str, Any]:
             return await self.health()
+
+
+class HealthCache:
+    """`/health` answers at once, whatever else the server is doing: the store's figures are read in a thread of
+    their own (never queued behind answers) at most every `max_age` seconds, and the last figures are given while a
+    fresh read runs (only the very first call waits for one)."""
+
+    def __init__(self, max_age: float = 5.0) -> None:
+        self.max_age = max_age
+        self.value: dict[str, Any] | None = None
+        self.read_at = 0.0
+        self.reading: asyncio.Future[dict[str, Any]] | None = None
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="openbaar-health")
+
+    async def get(self, read: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        loop = asyncio.get_running_loop()
+        if self.reading is None and (self.value is None or loop.time() - self.read_at > self.max_age):
+            self.reading = asyncio.ensure_future(loop.run_in_executor(self.pool, read))
+            self.reading.add_done_callback(lambda done: self._store(done, loop.time()))
+        if self.value is None and self.reading is not None:
+            return await asyncio.shield(self.reading)
+        return self.value  # type: ignore[return-value]
+
+    def _store(self, done: asyncio.Future[dict[str, Any]], now: float) -> None:
+        self.reading = None
+        if not done.cancelled() and done.exception() is None:
+            self.value, self.read_at = done.result(), now
 
 
 def sse(event: str, data: Any) -> str:
