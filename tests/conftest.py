@@ -115,3 +115,39 @@ def build_store(folder: Path, paths: list[Path], cache: Path, documents: int):
     summary = ingest_paths(settings, paths, embedder)
     assert summary.ok and summary.documents_total == documents, summary.failures
     return Store(settings.store_config(), embedder)
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """One throwaway PostgreSQL for the whole session (started on first use): `postgresql://openbaar@127.0.0.1:N`."""
+    from tests.integration.servers import postgres_server
+
+    try:
+        with postgres_server() as url:
+            yield url
+    except RuntimeError as exc:
+        if "binaries are missing" in str(exc):
+            pytest.fail(str(exc))
+        raise
+
+
+@pytest.fixture
+def pg_url(pg_server):
+    """A fresh, empty database on the session's PostgreSQL, dropped afterwards: its plain URL."""
+    import uuid
+
+    from tests.integration.servers import create_database, drop_database
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    url = create_database(pg_server, name)
+    yield url
+    drop_database(pg_server, name)
+
+
+@pytest.fixture(params=["files", "postgres"])
+def backend(request, monkeypatch) -> str:
+    """Run a test against both implementations of the shared state: files in the store folder, and PostgreSQL
+    (OPENBAAR_DB_URL set to a fresh database). Vectors stay in embedded Chroma in both."""
+    if request.param == "postgres":
+        monkeypatch.setenv("OPENBAAR_DB_URL", request.getfixturevalue("pg_url"))
+    return request.param

@@ -65,6 +65,7 @@ class FakeLLM:
     def __init__(self, default: Reply | None = None, dimension: int = 64) -> None:
         self.default = default or Reply(content='{"answer": "", "status": "not_found", "citations": []}')
         self.dimension = dimension
+        self.embed_delay = 0.0  # seconds per embedded text (an embedding server's cost, for ingestion tests)
         self.replies: deque[Reply] = deque()
         self.requests: list[Recorded] = []
         self.lock = threading.Lock()
@@ -186,6 +187,8 @@ class FakeLLM:
             def _embeddings(self, body: dict[str, Any]) -> None:
                 inputs = body.get("input")
                 inputs = [inputs] if isinstance(inputs, str) else list(inputs or [])
+                if fake.embed_delay:
+                    fake.stopping.wait(fake.embed_delay * len(inputs))
                 data = []
                 for i, text in enumerate(inputs):
                     vector = fake.embed(text if isinstance(text, str) else " ".join(map(str, text)))

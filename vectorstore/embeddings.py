@@ -8,6 +8,7 @@ import sqlite3
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -169,7 +170,7 @@ class EmbeddingCache:
 class CachedEmbedder(Embedder):
     """Wraps an embedder: passages already embedded by the same model are read from the cache."""
 
-    def __init__(self, inner: Embedder, cache: EmbeddingCache, batch_size: int = 16) -> None:
+    def __init__(self, inner: Embedder, cache: EmbeddingCache | Any, batch_size: int = 16) -> None:
         self.inner = inner
         self.cache = cache
         self.batch_size = batch_size
@@ -211,5 +212,10 @@ def build_embedder(config: EmbeddingConfig) -> Embedder:
 
 
 def with_cache(embedder: Embedder, config: EmbeddingConfig) -> CachedEmbedder:
-    """Add the passage cache of the configuration."""
+    """Add the passage cache of the configuration: a table of the shared database when it names one (so every
+    ingestion worker reuses what any of them embedded), else the SQLite file."""
+    if config.cache_database is not None:
+        from vectorstore.postgres import PostgresEmbeddingCache
+
+        return CachedEmbedder(embedder, PostgresEmbeddingCache(config.cache_database), config.batch)
     return CachedEmbedder(embedder, EmbeddingCache(config.cache_path), config.batch)

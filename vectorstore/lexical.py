@@ -157,19 +157,30 @@ def tokenize_query(text: str, compounds: Decompounder | None = None) -> list[str
 LEXICAL_VERSION = 2  # bump when indexing changes; an index saved by another version should be rebuilt
 
 
+class LexicalIndexError(RuntimeError):
+    """A saved BM25 index that cannot be used (missing, half-written, another version): rebuild it."""
+
+
 class LexicalIndex:
-    """A bm25s index plus the chunk id of each row."""
+    """A bm25s index plus the chunk id of each row, and the catalog fingerprint it was built from."""
 
     def __init__(
-        self, retriever: bm25s.BM25, chunk_ids: list[str], compounds: Decompounder | None = None
+        self,
+        retriever: bm25s.BM25,
+        chunk_ids: list[str],
+        compounds: Decompounder | None = None,
+        fingerprint: str = "",
     ) -> None:
         self.retriever = retriever
         self.chunk_ids = chunk_ids
         self.compounds = compounds
+        self.fingerprint = fingerprint  # `Catalog.fingerprint()` of the chunks it holds ("" = unknown)
         self._row_of: dict[str, int] | None = None
 
     @classmethod
-    def build(cls, rows: Iterable[tuple[str, str, str]], split_compounds: bool = True) -> LexicalIndex:
+    def build(
+        cls, rows: Iterable[tuple[str, str, str]], split_compounds: bool = True, fingerprint: str = ""
+    ) -> LexicalIndex:
         """Index (chunk_id, text, language) rows; Dutch compounds also count as their parts."""
         ids: list[str] = []
         analysed: list[tuple[list[str], str]] = []
@@ -190,21 +201,28 @@ class LexicalIndex:
         retriever = bm25s.BM25()
         if corpus:
             retriever.index(corpus, show_progress=False)
-        return cls(retriever, ids, compounds)
+        return cls(retriever, ids, compounds, fingerprint)
+
+    def _write(self, folder: Path) -> None:
+        folder.mkdir(parents=True)
+        if self.chunk_ids:
+            self.retriever.save(str(folder), show_progress=False)
+        (folder / "chunk_ids.json").write_text(json.dumps(self.chunk_ids))
+        (folder / "fingerprint").write_text(self.fingerprint)
+        if self.compounds is not None:
+            self.compounds.save(folder / "compounds.json")
+        (folder / "version").write_text(str(LEXICAL_VERSION))  # last: a folder without it is incomplete
 
     def save(self, folder: Path) -> None:
-        """Write atomically enough for one writer: a new folder, then a rename."""
+        """Write atomically enough for one writer: a new folder, then a rename. A reader finding no folder,
+        a half-written one or another version rebuilds from the catalog (see `Store`)."""
         tmp = folder.with_name(folder.name + ".tmp")
         if tmp.exists():
             _rmtree(tmp)
-        tmp.mkdir(parents=True)
-        if self.chunk_ids:
-            self.retriever.save(str(tmp), show_progress=False)
-        (tmp / "chunk_ids.json").write_text(json.dumps(self.chunk_ids))
-        (tmp / "version").write_text(str(LEXICAL_VERSION))
-        if self.compounds is not None:
-            self.compounds.save(tmp / "compounds.json")
+        self._write(tmp)
         old = folder.with_name(folder.name + ".old")
+        if old.exists():
+            _rmtree(old)
         if folder.exists():
             folder.rename(old)
         tmp.rename(folder)
@@ -213,16 +231,54 @@ class LexicalIndex:
 
     @classmethod
     def load(cls, folder: Path) -> LexicalIndex:
-        chunk_ids = json.loads((folder / "chunk_ids.json").read_text())
-        retriever = bm25s.BM25.load(str(folder), show_progress=False) if chunk_ids else bm25s.BM25()
-        return cls(retriever, chunk_ids, Decompounder.load(folder / "compounds.json"))
+        """The index saved in `folder`; LexicalIndexError when it is missing, incomplete or of another version."""
+        if not cls.is_current(folder):
+            raise LexicalIndexError(f"no current BM25 index in {folder}")
+        try:
+            chunk_ids = json.loads((folder / "chunk_ids.json").read_text())
+            retriever = bm25s.BM25.load(str(folder), show_progress=False) if chunk_ids else bm25s.BM25()
+            fingerprint_file = folder / "fingerprint"
+            fingerprint = fingerprint_file.read_text() if fingerprint_file.exists() else ""
+        except (OSError, ValueError, KeyError) as exc:
+            raise LexicalIndexError(f"unreadable BM25 index in {folder}: {exc}") from exc
+        return cls(retriever, chunk_ids, Decompounder.load(folder / "compounds.json"), fingerprint)
+
+    def to_bytes(self) -> bytes:
+        """The saved index as one zip archive (for a database column)."""
+        import io
+        import tempfile
+        import zipfile
+
+        with tempfile.TemporaryDirectory(prefix="openbaar-bm25-") as tmp:
+            folder = Path(tmp) / "index"
+            self._write(folder)
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+                for path in sorted(folder.iterdir()):
+                    archive.write(path, path.name)
+            return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> LexicalIndex:
+        """An index from `to_bytes()`; LexicalIndexError when the archive is not a current index."""
+        import io
+        import tempfile
+        import zipfile
+
+        with tempfile.TemporaryDirectory(prefix="openbaar-bm25-") as tmp:
+            try:
+                with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                    archive.extractall(tmp)
+            except (zipfile.BadZipFile, OSError) as exc:
+                raise LexicalIndexError(f"unreadable BM25 index archive: {exc}") from exc
+            return cls.load(Path(tmp))
 
     @staticmethod
     def is_current(folder: Path) -> bool:
-        """Whether the index in `folder` was written by this version of the code."""
+        """Whether the index in `folder` was written completely by this version of the code."""
         try:
             return (folder / "version").read_text().strip() == str(LEXICAL_VERSION)
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             return False
 
     def search(self, query: str, k: int = 50, mask: np.ndarray | None = None) -> list[tuple[str, float]]:

@@ -17,7 +17,7 @@ A sentence is supported when the hard facts hold and either every content term i
 language (no embedding needed), or coverage and similarity both reach the same-language thresholds (and at most
 one content term in five is new), or, across
 languages (an English sentence over a Dutch quote), coverage and similarity reach theirs or the similarity alone
-is very high (`ClaimThresholds`, calibrated on our own pairs: docs/decisions/0012-claim-support-checks.md).
+is very high (`ClaimThresholds`, calibrated on our own pairs: docs/decisions/0013-claim-support-checks.md).
 A sentence with nothing to check (no term, name or number: "Volgens de bron geldt het volgende") claims
 nothing and passes. Without an embedder, only the first rule can pass a sentence: the check fails closed.
 
@@ -93,7 +93,7 @@ _EN_HINTS = _wordlist(
 
 @dataclass(frozen=True)
 class ClaimThresholds:
-    """When a sentence counts as supported (calibrated: docs/decisions/0012-claim-support-checks.md)."""
+    """When a sentence counts as supported (calibrated: docs/decisions/0013-claim-support-checks.md)."""
 
     same_coverage: float = 0.65  # same language: share of content terms found in the quote ...
     same_missing_share: float = 0.2  # ... at most this share of them missing (at least one may be) ...

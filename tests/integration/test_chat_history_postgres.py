@@ -1,27 +1,18 @@
 """The chat history on a real PostgreSQL (asyncpg), through the app's own schema and Chainlit's data layer.
 
-A throwaway server runs in a temp folder on a free loopback port, as an unprivileged user (initdb refuses root).
-The server binaries come from Debian's `postgresql` package; `make test` installs it when missing (`make postgres`).
+A throwaway server runs in a temp folder on a free loopback port, as an unprivileged user (initdb refuses root):
+`pg_server` in tests/conftest.py, shared by the session. The server binaries come from Debian's `postgresql`
+package; `make test` installs it when missing (`make postgres`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import glob
 import json
-import os
-import pwd
-import shutil
-import subprocess
-import tempfile
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-
-from tests.integration.servers import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -29,80 +20,12 @@ QUESTION = "Met welke landen is er een migratiepartnerschap?"
 ANSWER = "Alleen Marokko wordt genoemd als land waarmee een partnerschap is gesloten."
 QUOTE = "Ze noemde alleen Marokko als land waar een partnerschap mee is."
 COMMENT = "Duidelijk, met bron."
-# Who runs the server when we are root: Debian's package creates `postgres`; `nobody` is in every base image.
-SERVER_USERS = ("postgres", "nobody")
 
 
-def _pg_bin() -> Path:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[-3]))
-    if not found:
-        pytest.fail(
-            "PostgreSQL server binaries are missing (/usr/lib/postgresql/*/bin/initdb): "
-            "run `make postgres` (apt-get install -y postgresql); `make test` does this"
-        )
-    return Path(found[-1]).parent
-
-
-def _as_user() -> tuple[list[str], str | None]:
-    """The command prefix that runs the server unprivileged, and that user's name (None: as ourselves)."""
-    if os.geteuid() != 0:
-        return [], None
-    for name in SERVER_USERS:
-        try:
-            pwd.getpwnam(name)
-        except KeyError:
-            continue
-        runuser = shutil.which("runuser")
-        if runuser is None:
-            pytest.fail(
-                "running as root but `runuser` (util-linux) is missing: initdb refuses to run as root"
-            )
-        return [runuser, "-u", name, "--"], name
-    pytest.fail("running as root and neither a `postgres` nor a `nobody` user exists to run PostgreSQL")
-
-
-def _run(cmd: list[str], what: str, cwd: Path, log: Path | None = None) -> None:
-    done = subprocess.run(
-        cmd, capture_output=True, text=True, cwd=cwd, env={**os.environ, "LC_ALL": "C"}, timeout=120
-    )
-    if done.returncode != 0:
-        extra = f"--- {log} ---\n{log.read_text(errors='replace')[-3000:]}" if log and log.exists() else ""
-        raise RuntimeError(f"{what} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}\n{extra}")
-
-
-@pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL on 127.0.0.1 (trust auth), stopped and deleted afterwards; yields its asyncpg URL."""
-    bin_dir = _pg_bin()
-    prefix, user = _as_user()
-    # Not pytest's tmp_path: that is private to root, and the socket path must stay short.
-    root = Path(tempfile.mkdtemp(prefix="openbaar-pg-"))
-    data, sockets, log = root / "data", root / "sock", root / "postgres.log"
-    sockets.mkdir()
-    if user is not None:  # initdb creates `data` inside `root`, so the user owns both
-        info = pwd.getpwnam(user)
-        for path in (root, sockets):
-            os.chown(path, info.pw_uid, info.pw_gid)
-    port = free_port()
-    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {sockets} -c fsync=off"
-    initdb = [str(bin_dir / "initdb"), "-D", str(data), "-U", "openbaar", "--auth=trust", "--no-locale"]
-    pg_ctl = [str(bin_dir / "pg_ctl"), "-D", str(data), "-w", "-t", "60"]
-    started = False
-    try:
-        _run([*prefix, *initdb, "--encoding=UTF8", "--no-sync"], "initdb", cwd=root)
-        # `pg_ctl -w` returns once the server accepts connections; a failure shows the server's log.
-        _run(
-            [*prefix, *pg_ctl, "-l", str(log), "-o", options, "start"],
-            "starting PostgreSQL",
-            cwd=root,
-            log=log,
-        )
-        started = True
-        yield f"postgresql+asyncpg://openbaar@127.0.0.1:{port}/postgres"
-    finally:
-        if started:
-            _run([*prefix, *pg_ctl, "-m", "fast", "stop"], "stopping PostgreSQL", cwd=root, log=log)
-        shutil.rmtree(root, ignore_errors=True)
+@pytest.fixture
+def postgres_url(pg_url) -> str:
+    """A fresh database on the session's throwaway PostgreSQL (tests/conftest.py), as an asyncpg URL."""
+    return "postgresql+asyncpg://" + pg_url.split("://", 1)[1]
 
 
 def _decoded(data_url: str) -> str:

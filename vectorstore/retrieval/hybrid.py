@@ -26,6 +26,7 @@ from vectorstore.retrieval.filters import ChunkColumns, Resolved
 from vectorstore.retrieval.fusion import near_duplicate, rrf, shingles
 
 if TYPE_CHECKING:
+    from vectorstore.lexical import LexicalIndex
     from vectorstore.store import Store
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,8 @@ class HybridRetriever:
         """The best `k` chunks for `query`, best first, within `filters` (`vector`: the query's, if known)."""
         if not query.strip() or k <= 0:
             return []
-        resolved = self._resolve(filters)
+        lexical_index = self.store.lexical  # one snapshot per question: a reload meanwhile is seen next time
+        resolved = self._resolve(filters, lexical_index)
         if resolved.empty:
             return []
         cfg = self.config
@@ -81,14 +83,16 @@ class HybridRetriever:
             vector = self.embed(query)
         dense = self._dense(vector, depth, resolved.where) if cfg.dense_weight > 0 and vector else []
         sentences = (
-            self._sentence_ranking(vector, resolved.where) if cfg.sentence_weight > 0 and vector else []
+            self._sentence_ranking(vector, resolved.where, lexical_index)
+            if cfg.sentence_weight > 0 and vector
+            else []
         )
-        lexical = self.store.lexical.search(query, depth, resolved.mask) if cfg.lexical_weight > 0 else []
+        lexical = lexical_index.search(query, depth, resolved.mask) if cfg.lexical_weight > 0 else []
         return self._hits(dense, [c for c, _ in lexical], sentences, k)
 
     def dense_only(self, query: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
         """Plain vector similarity top-k (for comparison and benchmarks)."""
-        resolved = self._resolve(filters)
+        resolved = self._resolve(filters, self.store.lexical)
         vector = None if resolved.empty else self.embed(query)
         if vector is None:
             return []
@@ -96,24 +100,31 @@ class HybridRetriever:
 
     def lexical_only(self, query: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
         """BM25 top-k (for comparison and benchmarks)."""
-        resolved = self._resolve(filters)
+        lexical_index = self.store.lexical
+        resolved = self._resolve(filters, lexical_index)
         if resolved.empty:
             return []
-        ids = [c for c, _ in self.store.lexical.search(query, k, resolved.mask)]
+        ids = [c for c, _ in lexical_index.search(query, k, resolved.mask)]
         return self._hits([], ids, [], k, collapse=False)
 
     # --- filters ---------------------------------------------------------------------------------------
-    def _columns_now(self) -> ChunkColumns:
-        lexical = self.store.lexical
+    def _columns_now(self, lexical: LexicalIndex | None = None) -> ChunkColumns:
+        """The filter columns of `lexical` (default: the store's current BM25 index), built once per index."""
+        lexical = lexical or self.store.lexical
         with self._lock:
             if self._columns is None or self._columns.lexical is not lexical:
                 self._columns = ChunkColumns.load(self.store.catalog, lexical)
             return self._columns
 
-    def _resolve(self, filters: Filters | None) -> Resolved:
+    def refresh(self, *_: object) -> None:
+        """Build the filter columns of the store's current BM25 index now (called after a reload, so the next
+        filtered question does not wait for them)."""
+        self._columns_now()
+
+    def _resolve(self, filters: Filters | None, lexical: LexicalIndex | None = None) -> Resolved:
         if filters is None or filters.is_empty():
             return Resolved(None, None)
-        return self._columns_now().resolve(filters)
+        return self._columns_now(lexical).resolve(filters)
 
     # --- dense and sentences -----------------------------------------------------------------------------
     def _dense(
@@ -137,10 +148,12 @@ class HybridRetriever:
             )
         ]
 
-    def _sentence_ranking(self, vector: Vector, where: dict[str, Any] | None) -> list[str]:
+    def _sentence_ranking(
+        self, vector: Vector, where: dict[str, Any] | None, lexical: LexicalIndex | None = None
+    ) -> list[str]:
         """Chunk ids ordered by the rank of their best sentence among the nearest sentences."""
         nearest = self.store.nearest_sentences(vector, self.config.sentence_candidates, where)
-        spans = self._columns_now().chunk_spans
+        spans = self._columns_now(lexical).chunk_spans
         ordered: list[str] = []
         seen: set[str] = set()
         for _, doc_id, start, _end, _score in nearest:
@@ -183,11 +196,14 @@ class HybridRetriever:
             got = self.store.collection.get(ids=missing, include=["metadatas", "documents"])
             for chunk_id, meta, text in zip(got["ids"], got["metadatas"], got["documents"], strict=True):
                 data[chunk_id] = (meta, text)
+        # Vectors are written before the catalog row: a chunk whose text is not (yet) in the catalog cannot be
+        # verified, so it is never shown.
+        in_catalog = self.store.catalog.known_chunks([c for c in head if c in data])
 
         hits: list[Hit] = []
         kept: list[frozenset[str]] = []
         for chunk_id in head:
-            if chunk_id not in data:  # BM25 index briefly ahead of/behind the collection
+            if chunk_id not in data or chunk_id not in in_catalog:  # an index ahead of or behind the other
                 continue
             meta, text = data[chunk_id]
             if collapse:

@@ -19,6 +19,7 @@ from assistant.interfaces.chat.staff import parse_staff_users
 from assistant.interfaces.http import create_api
 from assistant.interfaces.http.limits import RateLimiter
 from assistant.interfaces.http.origin import OriginGuard
+from assistant.interfaces.http.shared_limits import shared_counter
 from assistant.interfaces.streaming import answer_executor
 from assistant.settings import Settings
 
@@ -64,12 +65,12 @@ def bootstrap(settings: Settings) -> ChatApp:
     """Open the assistant, patch and extend Chainlit's server (page, API, origin guard, CORS), create the history
     tables and warm the retriever, so the first visitor does not wait for the index to load."""
     compat.check_version()
-    assistant = open_assistant(settings)
+    assistant = open_assistant(settings, watch=True)  # picks up new ingestions while it runs
     answer_executor(settings.answer_threads)
     host, port = compat.run_address()
     origins = compat.set_allowed_origins(settings.allowed_origin_list(host, port))
     compat.install_page()
-    limiter = RateLimiter(settings.api_rate_limit)
+    limiter = RateLimiter(settings.api_rate_limit, counter=shared_counter(settings))  # the chat's and the API's
     hosts = settings.allowed_host_list(host, port)
     if hosts is None:
         log.warning("listening on every interface without OPENBAAR_PUBLIC_HOSTS: any Host header is accepted")

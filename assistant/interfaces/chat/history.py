@@ -22,6 +22,7 @@ from sqlalchemy import (
     and_,
     delete,
     select,
+    text,
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -33,6 +34,7 @@ _Json = Text().with_variant(postgresql.JSONB(), "postgresql")
 _Tags = Text().with_variant(postgresql.ARRAY(Text()), "postgresql")
 
 metadata = MetaData()
+_SCHEMA_LOCK = 0x0B5E_0002  # advisory lock key serialising the creation of these tables between replicas
 
 Table(
     "users",
@@ -113,9 +115,12 @@ Table(
 
 
 def database_url(settings: Settings) -> str:
-    """The configured async SQLAlchemy URL, or SQLite (aiosqlite) at `chat_db`."""
+    """The configured async SQLAlchemy URL; else the shared database (`OPENBAAR_DB_URL`, through asyncpg), so
+    replicas share the history; else SQLite (aiosqlite) at `chat_db`."""
     if settings.chat_db_url:
         return settings.chat_db_url
+    if settings.db_url is not None:
+        return "postgresql+asyncpg://" + settings.db_url.get_secret_value().split("://", 1)[1]
     return f"sqlite+aiosqlite:///{Path(settings.chat_db).resolve()}"
 
 
@@ -128,6 +133,10 @@ async def ensure_schema(url: str) -> None:
     engine = create_async_engine(url)
     try:
         async with engine.begin() as conn:
+            if (
+                engine.dialect.name == "postgresql"
+            ):  # replicas starting together: one creates, the others wait
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
             await conn.run_sync(metadata.create_all)
     finally:
         await engine.dispose()

@@ -12,7 +12,16 @@ import sys
 import typer
 
 from assistant.i18n import t
-from assistant.interfaces.cli import ask, evaluate, ingest, password, search, serve, stats  # noqa: F401 - commands
+from assistant.interfaces.cli import (  # noqa: F401 - commands
+    ask,
+    evaluate,
+    ingest,
+    password,
+    search,
+    serve,
+    stats,
+    worker,
+)
 from assistant.interfaces.cli.app import EXIT_ERROR, EXIT_UNEXPECTED, CliError, app, message_language
 
 

