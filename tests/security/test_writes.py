@@ -105,10 +105,7 @@ def test_W1d_a_900_kb_question_is_refused_and_not_stored_in_full(servers):
     assert longest <= STORED_CAP, f"a {longest:,}-character question was stored in the chat database"
 
 
-# --- the same on PostgreSQL (a throwaway server, tests/integration/test_chat_history_postgres.py's fixture) ---------
-from tests.integration.test_chat_history_postgres import postgres_url  # noqa: E402, F401
-
-
+# --- the same on PostgreSQL (a fresh database on the session's throwaway server: tests/conftest.py) -------------
 def pg_rows(url: str, query: str) -> list[tuple]:
     import asyncio
 
@@ -125,18 +122,22 @@ def pg_rows(url: str, query: str) -> list[tuple]:
 
 
 @pytest.fixture(scope="module")
-def pg_server(postgres_url, seed_root, shared_cache):  # noqa: F811
+def pg_chat(pg_server, seed_root, shared_cache):
+    from tests.integration.servers import create_database, drop_database
     from tests.security.conftest import Servers, clean_env
 
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    url = "postgresql+asyncpg://" + create_database(pg_server, name).split("://", 1)[1]
     servers = Servers(seed_root, clean_env(seed_root, shared_cache))
     try:
-        yield servers.start("postgres", OPENBAAR_CHAT_DB_URL=postgres_url), postgres_url
+        yield servers.start("postgres", OPENBAAR_CHAT_DB_URL=url), url
     finally:
         servers.close()
+        drop_database(pg_server, name)
 
 
-def test_W1a_pg_anonymous_feedback_for_a_thread_that_does_not_exist_is_refused(pg_server):
-    server, url = pg_server
+def test_W1a_pg_anonymous_feedback_for_a_thread_that_does_not_exist_is_refused(pg_chat):
+    server, url = pg_chat
     for_id = str(uuid.uuid4())
     response = put_feedback(server.url, for_id, str(uuid.uuid4()), "spam", str(uuid.uuid4()))
     stored = pg_rows(url, f"SELECT id FROM feedbacks WHERE \"forId\" = '{for_id}'")
@@ -146,8 +147,8 @@ def test_W1a_pg_anonymous_feedback_for_a_thread_that_does_not_exist_is_refused(p
     )
 
 
-def test_W1d_pg_a_900_kb_question_is_not_stored_in_full(pg_server):
-    server, url = pg_server
+def test_W1d_pg_a_900_kb_question_is_not_stored_in_full(pg_chat):
+    server, url = pg_chat
     with chat(server.url) as client:
         client.ask("Welke partnerschappen zijn openbaar? " + "a" * 900_000)
         (final,) = client.wait_answers(1, timeout=90)
