@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ class ChatApp:
 
 
 RETENTION_INTERVAL = 3600.0  # seconds between two sweeps of old anonymous chats
+SWITCH_INTERVAL = 0.001  # seconds a thread may hold the GIL while others wait (Python's default: 0.005)
 
 
 def start_retention(url: str, days: int) -> None:
@@ -65,17 +67,24 @@ def bootstrap(settings: Settings) -> ChatApp:
     """Open the assistant, patch and extend Chainlit's server (page, API, origin guard, CORS), create the history
     tables and warm the retriever, so the first visitor does not wait for the index to load."""
     compat.check_version()
+    # Many answer threads run Python at once; the event loop (health checks, streaming) must get the GIL back soon.
+    sys.setswitchinterval(SWITCH_INTERVAL)
     assistant = open_assistant(settings, watch=True)  # picks up new ingestions while it runs
     answer_executor(settings.answer_threads)
     host, port = compat.run_address()
     origins = compat.set_allowed_origins(settings.allowed_origin_list(host, port))
     compat.install_page()
-    limiter = RateLimiter(settings.api_rate_limit, counter=shared_counter(settings))  # the chat's and the API's
+    limiter = RateLimiter(
+        settings.api_rate_limit, counter=shared_counter(settings)
+    )  # the chat's and the API's
     hosts = settings.allowed_host_list(host, port)
     if hosts is None:
         log.warning("listening on every interface without OPENBAAR_PUBLIC_HOSTS: any Host header is accepted")
+    staff = parse_staff_users(settings.staff_users)
     compat.mount(
-        create_api(lambda: assistant, settings, limiter),
+        create_api(
+            lambda: assistant, settings, limiter, lambda request: compat.staff_login(request) in staff
+        ),
         OriginGuard,
         allowed_origins=origins,
         allowed_hosts=hosts,
@@ -86,4 +95,4 @@ def bootstrap(settings: Settings) -> ChatApp:
     if settings.chat_retention_days > 0:
         start_retention(url, settings.chat_retention_days)
     assistant.warm()
-    return ChatApp(settings, assistant, parse_staff_users(settings.staff_users), url, limiter)
+    return ChatApp(settings, assistant, staff, url, limiter)

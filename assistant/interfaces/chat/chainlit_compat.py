@@ -168,6 +168,20 @@ def set_allowed_origins(origins: Iterable[str]) -> list[str]:
     return list(config.project.allow_origins)
 
 
+def staff_login(request) -> str | None:
+    """The staff member a request's Chainlit login cookie names (signature checked), or None."""
+    from chainlit.auth.cookie import get_token_from_cookies
+    from chainlit.auth.jwt import decode_jwt
+
+    token = get_token_from_cookies(dict(request.cookies))
+    if not token:
+        return None
+    try:
+        return decode_jwt(token).identifier
+    except Exception:
+        return None
+
+
 def client_address() -> str:
     """The network address of the current chat session's browser (from its websocket's ASGI scope)."""
     import chainlit as cl

@@ -1,12 +1,13 @@
 """API keys: when configured, every question needs `Authorization: Bearer KEY` (or `X-Api-Key: KEY`).
 
-With staff login on and no keys configured, the API is closed (a 401 for every question): the chat then needs a
-login, so the API must not answer anyone without one (set `OPENBAAR_API_KEYS` to use it)."""
+With staff login on, the API answers only a request that carries a key or a staff member's login (the chat's
+session cookie): the chat then needs a login, so the API must not answer anyone without one."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 
 from fastapi import Request
 
@@ -16,13 +17,18 @@ from assistant.interfaces.http.errors import ApiError
 class ApiKeys:
     """The configured keys (none: the API is open) and which client a request comes from."""
 
-    def __init__(self, keys: list[str], required: bool = False) -> None:
+    def __init__(
+        self, keys: list[str], required: bool = False, login: Callable[[Request], bool] | None = None
+    ) -> None:
         self.keys = [k for k in keys if k]
-        self.required = required  # staff login is on: no keys configured means no access
+        self.required = required  # staff login is on: a key or a staff login is needed
+        self.login = login  # whether a request carries a valid staff login (injected by the chat app)
 
     @classmethod
-    def parse(cls, value: str, required: bool = False) -> ApiKeys:
-        return cls([k.strip() for k in value.split(",")], required)
+    def parse(
+        cls, value: str, required: bool = False, login: Callable[[Request], bool] | None = None
+    ) -> ApiKeys:
+        return cls([k.strip() for k in value.split(",")], required, login)
 
     @staticmethod
     def given(request: Request) -> str:
@@ -37,8 +43,11 @@ class ApiKeys:
         if not self.keys and not self.required:
             return
         given = self.given(request).encode()
-        if not given or not any(hmac.compare_digest(given, k.encode()) for k in self.keys):
-            raise ApiError(401, "unauthorized", "api.unauthorized", {"WWW-Authenticate": "Bearer"})
+        if given and any(hmac.compare_digest(given, k.encode()) for k in self.keys):
+            return
+        if self.required and self.login is not None and self.login(request):
+            return
+        raise ApiError(401, "unauthorized", "api.unauthorized", {"WWW-Authenticate": "Bearer"})
 
     def client_id(self, request: Request) -> str:
         """The rate-limit bucket of a request: its (checked) key, whichever header carried it, as a digest of the

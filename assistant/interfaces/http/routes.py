@@ -43,13 +43,18 @@ class Routes:
     """Reads and checks requests (key, rate, size, fields, filters) and answers them with the assistant."""
 
     def __init__(
-        self, get_assistant: Callable[[], Assistant], settings: Settings, limiter: RateLimiter | None = None
+        self,
+        get_assistant: Callable[[], Assistant],
+        settings: Settings,
+        limiter: RateLimiter | None = None,
+        login: Callable[[Request], bool] | None = None,
     ) -> None:
         self.get_assistant = get_assistant
         self.settings = settings
         self.keys = ApiKeys.parse(
             settings.api_keys.get_secret_value() if settings.api_keys else "",
             required=bool(settings.staff_users),
+            login=login,
         )
         self.limiter = limiter or RateLimiter(settings.api_rate_limit, counter=shared_counter(settings))
         self.health_cache = HealthCache()
@@ -157,10 +162,11 @@ class Routes:
 
 class HealthCache:
     """`/health` answers at once, whatever else the server is doing: the store's figures are read in a thread of
-    their own (never queued behind answers) at most every `max_age` seconds, and the last figures are given while a
-    fresh read runs (only the very first call waits for one)."""
+    their own (never queued behind answers); a call waits at most `patience` seconds for a fresh read and otherwise
+    gets the last figures (only the very first call waits for one)."""
 
-    def __init__(self, max_age: float = 1.0) -> None:
+    def __init__(self, patience: float = 0.02, max_age: float = 0.0) -> None:
+        self.patience = patience
         self.max_age = max_age
         self.value: dict[str, Any] | None = None
         self.read_at = 0.0
@@ -172,8 +178,12 @@ class HealthCache:
         if self.reading is None and (self.value is None or loop.time() - self.read_at > self.max_age):
             self.reading = asyncio.ensure_future(loop.run_in_executor(self.pool, read))
             self.reading.add_done_callback(lambda done: self._store(done, loop.time()))
-        if self.value is None and self.reading is not None:
-            return await asyncio.shield(self.reading)
+        if self.reading is not None:
+            try:
+                wait = None if self.value is None else self.patience
+                return await asyncio.wait_for(asyncio.shield(self.reading), timeout=wait)
+            except TimeoutError:
+                pass
         return self.value  # type: ignore[return-value]
 
     def _store(self, done: asyncio.Future[dict[str, Any]], now: float) -> None:

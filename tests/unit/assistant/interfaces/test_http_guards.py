@@ -39,6 +39,10 @@ def test_staff_login_closes_the_api_without_keys():
         ApiKeys([], required=True).check(request({"Authorization": "Bearer anything"}))
     assert refused.value.status == 401
     ApiKeys(["k1"], required=True).check(request({"X-Api-Key": "k1"}))
+    staff = ApiKeys([], required=True, login=lambda r: r.headers.get("cookie") == "access_token=ok")
+    staff.check(request({"Cookie": "access_token=ok"}))  # a staff member's login
+    with pytest.raises(ApiError):
+        staff.check(request({"Cookie": "access_token=forged"}))
 
 
 def test_hosts():
