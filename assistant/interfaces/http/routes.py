@@ -111,27 +111,36 @@ class Routes:
         yield sse("done", {})
 
     async def health(self) -> dict[str, Any]:
-        return await self.health_cache.get(self.health_now)
-
-    def health_now(self) -> dict[str, Any]:
+        """The store's counts and embedder (read in the health thread: `HealthCache`), the rest read now (in
+        memory: which generation answers, the modes)."""
+        figures = await self.health_cache.get(self.store_figures)
         assistant = self.get_assistant()
-        stats = assistant.store.catalog.stats()
-        manifest = assistant.store.read_manifest() or {}
         return {
             "status": "ok",
             "store": {
-                "documents": stats["documents"],
-                "chunks": stats["chunks"],
-                "date_range": stats["date_range"],
+                **figures["store"],
                 "generation": assistant.store.generation,  # what this process answers from
                 "generation_published": assistant.store.latest_generation,  # the newest it has seen
             },
             "reload_interval_s": self.settings.reload_interval,
-            "embedder": manifest.get("embedding"),
+            "embedder": figures["embedder"],
             "dense_available": getattr(assistant.retriever, "dense_available", True),
             "llm_configured": "llm" in assistant.pipelines,
             "modes": sorted(assistant.pipelines),
             "default_mode": assistant.default_mode,
+        }
+
+    def store_figures(self) -> dict[str, Any]:
+        store = self.get_assistant().store
+        stats = store.catalog.stats()
+        manifest = store.read_manifest() or {}
+        return {
+            "store": {
+                "documents": stats["documents"],
+                "chunks": stats["chunks"],
+                "date_range": stats["date_range"],
+            },
+            "embedder": manifest.get("embedding"),
         }
 
     def register(self, api: FastAPI) -> None:
