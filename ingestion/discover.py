@@ -1,7 +1,9 @@
-"""Find the files to ingest: folders walked in sorted order, hidden names, ignore files and sidecars skipped."""
+"""Find the files to ingest: folders walked in sorted order, hidden names, ignore files and sidecars skipped, and
+links that lead out of the folder given not followed."""
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator, Sequence
 from fnmatch import fnmatchcase
@@ -10,6 +12,7 @@ from pathlib import Path
 from ingestion.loaders.base import SIDECAR_SUFFIX, SUPPORTED_EXTENSIONS
 
 IGNORE_FILE = ".openbaarignore"
+log = logging.getLogger("openbaar.ingest")
 
 
 def _read_ignore_patterns(folder: Path) -> list[str]:
@@ -41,12 +44,33 @@ def _ignored(path: Path, is_dir: bool, rules: list[tuple[Path, list[str]]]) -> b
     return False
 
 
-def _walk(folder: Path, inherited: list[tuple[Path, list[str]]], top: bool = True) -> Iterator[Path]:
+def printable(path: Path | str) -> str:
+    """A path as text safe to print on a terminal: control characters (escape sequences, bell) written as \\xNN."""
+    return "".join(
+        c if c.isprintable() or c == " " else c.encode("unicode_escape").decode("ascii") for c in str(path)
+    )
+
+
+def _inside(path: Path, root: Path) -> bool:
+    """Whether `path`, with every link resolved, is `root` or lies under it."""
+    try:
+        path.resolve().relative_to(root)
+    except (ValueError, OSError, RuntimeError):  # outside, unreadable, or a link loop
+        return False
+    return True
+
+
+def _walk(
+    folder: Path, inherited: list[tuple[Path, list[str]]], top: bool = True, root: Path | None = None
+) -> Iterator[Path]:
     """Files under `folder` in sorted path order, honouring hidden names and ignore files.
 
-    Symbolic links to folders are not followed (no loops). A subfolder that cannot be listed is yielded itself,
-    so that loading it reports `unreadable` instead of it vanishing silently.
+    Symbolic links to folders are not followed (no loops); a link to a file is followed only when the file lies
+    inside the folder given (`root`): a link out of it (to a secret `.env`, a home folder) is skipped with a warning.
+    A subfolder that cannot be listed is yielded itself, so that loading it reports `unreadable` instead of it
+    vanishing silently.
     """
+    root = root or folder.resolve()
     patterns = _read_ignore_patterns(folder)
     rules = [*inherited, (folder, patterns)] if patterns else inherited
     try:
@@ -66,7 +90,9 @@ def _walk(folder: Path, inherited: list[tuple[Path, list[str]]], top: bool = Tru
             is_dir = False
         if is_dir:
             if not _ignored(path, True, rules):
-                yield from _walk(path, rules, top=False)
+                yield from _walk(path, rules, top=False, root=root)
+        elif entry.is_symlink() and not _inside(path, root):
+            log.warning("not following %s: it links outside %s", printable(path), printable(root))
         elif (
             not entry.name.endswith(SIDECAR_SUFFIX)
             and path.suffix.lower() in SUPPORTED_EXTENSIONS

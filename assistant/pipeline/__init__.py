@@ -1,6 +1,7 @@
 """One question in, one verified answer out, as a list of small named steps over one request context:
 
-    guard -> condense -> language -> retrieve -> scope -> compose -> verify -> fall back   (then always: log)
+    guard -> personal data -> condense -> language -> retrieve -> scope -> compose -> verify -> fall back
+                                                                                  -> sanitise   (then always: log)
 
 Every step reads and writes the `RequestContext`; any step can end the run with a canned reply (`ctx.stop`).
 The same steps serve both answer modes: what differs is the composer (and condenser) they are given, never a
@@ -8,14 +9,16 @@ branch on the mode. `run` never raises: an unexpected failure becomes a canned "
 (status `error`), never exception text, and every run writes one log line without the question text.
 
 Streaming: `run(..., on_token=f)` calls `f` from the calling thread with pieces of answer text as a streaming
-composer produces them; otherwise once with the final text. The returned answer is the verified one and may
-differ from what was streamed.
+composer produces them; otherwise once with the final text. Every piece is made inert first (no image, link or
+HTML, whatever the composer wrote: `SafeSink`). The returned answer is the verified one and may differ from what
+was streamed.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Protocol
 
 from assistant.answer.base import Answer, Composer, DocumentTexts, Mode, TokenSink
@@ -26,9 +29,12 @@ from assistant.pipeline.fallback import FallBack
 from assistant.pipeline.guard import GuardQuestion
 from assistant.pipeline.language import DetectLanguage
 from assistant.pipeline.log import LogRequest
+from assistant.pipeline.personal_data import MaskPersonalData
 from assistant.pipeline.retrieve import Retrieve, Retriever
+from assistant.pipeline.sanitise import SanitiseAnswer
 from assistant.pipeline.scope import CheckScope
 from assistant.pipeline.verify import Verify
+from assistant.safety.claims import ClaimChecker
 from vectorstore.records import Filters
 
 DEFAULT_BUDGET_SECONDS = 30.0  # all model calls of one question together (retries included)
@@ -103,10 +109,13 @@ class Pipeline:
             ctx.stats["error"] = type(exc).__name__
             ctx.answer = ctx.canned("error", "answer.technical_problem", ["technical_problem"])
         answer = ctx.answer
+        if ctx.remarks:
+            answer = ctx.answer = replace(answer, answer="\n".join([*ctx.remarks, answer.answer]))
         answer.notes.extend(n for n in ctx.notes if n not in answer.notes)
         answer.timings_ms = {**ctx.timings, "total": (time.perf_counter() - ctx.started) * 1000}
-        if not ctx.sink.called:
+        if not ctx.sink.fed:
             ctx.emit(answer.answer)
+        ctx.sink.close()
         self.closing(ctx)
         return ctx
 
@@ -118,19 +127,23 @@ def answer_pipeline(
     condenser: Condenser | None = None,
     fallback: Composer | None = None,
     budget_seconds: float = DEFAULT_BUDGET_SECONDS,
+    claims: ClaimChecker | None = None,
 ) -> Pipeline:
-    """The standard answer path: the steps of the module docstring with these parts."""
+    """The standard answer path: the steps of the module docstring with these parts (`claims`: every sentence
+    of the composer's answer must be supported by what it cites)."""
     steps: list[Step] = [
         GuardQuestion(),
+        MaskPersonalData(),
         CondenseFollowUp(condenser),
         DetectLanguage(),
         Retrieve(retriever),
         CheckScope(retriever),
         Compose(composer),
-        Verify(texts),
+        Verify(texts, claims),
     ]
     if fallback is not None:
         steps.append(FallBack(fallback, texts))
+    steps.append(SanitiseAnswer())
     return Pipeline(steps, composer.mode, budget_seconds)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from assistant.answer.base import Answer, Composer, Mode, Status, TokenSink
 from assistant.i18n import framing, t
+from assistant.safety.markdown import MarkdownStream
 from vectorstore.records import Filters, Hit
 
 log = logging.getLogger("openbaar.request")
@@ -28,17 +29,31 @@ class Stop(Exception):
 
 
 class SafeSink:
-    """Wraps the caller's token callback: remembers whether it was called; an exception in it stops further
+    """Wraps the caller's token callback. Every piece passes through a `MarkdownStream` first, so no interface
+    (chat, widget, API stream, CLI) is ever sent a piece that renders as an image, a link or HTML, whichever
+    composer wrote it. Remembers whether a composer streamed (`fed`); an exception in the callback stops further
     calls (a closed UI connection must not cost the answer)."""
 
     def __init__(self, callback: TokenSink | None) -> None:
         self.callback = callback
-        self.called = False
+        self.fed = False
+        self.stream = MarkdownStream()
 
     def __call__(self, text: str) -> None:
+        if not text:
+            return
+        self.fed = True
+        if self.callback is not None:  # nobody listening (a plain API call): nothing to make inert
+            self._send(self.stream.feed(text))
+
+    def close(self) -> None:
+        """Send what was held back (an unfinished construct at the very end, made inert)."""
+        if self.callback is not None:
+            self._send(self.stream.finish())
+
+    def _send(self, text: str) -> None:
         if self.callback is None or not text:
             return
-        self.called = True
         try:
             self.callback(text)
         except Exception:
@@ -67,6 +82,9 @@ class RequestContext:
     fallback: FallbackReason | None = None
     fallback_notes: list[str] = field(default_factory=list)  # notes of the answer that was given up
     notes: list[str] = field(default_factory=list)  # notes added to whatever answer is returned
+    remarks: list[str] = field(
+        default_factory=list
+    )  # lines for the user put before whatever answer is returned
     context: list[tuple[str, int, int]] = field(
         default_factory=list
     )  # (doc_id, start, end) the composer read

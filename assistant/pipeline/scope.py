@@ -17,7 +17,6 @@ import prompts
 from assistant.pipeline.context import RequestContext
 from assistant.pipeline.retrieve import Retriever
 
-
 _SHARED: dict[tuple[str | None, str], list[float]] = {}  # (model, example) -> vector, for every pipeline
 
 

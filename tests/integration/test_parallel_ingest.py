@@ -125,7 +125,7 @@ def test_two_workers_split_a_run_and_a_second_coordinator_is_refused(shared):
     coordinator = start(root, env, "ingest", str(corpus), "--json")
     time.sleep(4)  # the coordinator holds the lock and works through the queue with the worker
     assert coordinator.poll() is None, "the run ended too soon to test a second coordinator"
-    code, _, err = finish(start(root, env, "ingest", str(corpus)), timeout=60)
+    code, _, err = finish(start(root, env, "ingest", str(corpus)), timeout=240)
     assert code == 2 and "Another ingestion is running" in err, err
     code, out, err = finish(coordinator)
     assert code == 0, err

@@ -56,11 +56,14 @@ def client_address() -> str:
     return f"2001:db8::{next(_addresses):x}"
 
 
+_login: dict[str, str] = {}  # staff login is on: the API answers a staff member's login (or a key), set below
+
+
 def ask(base: str, question: str, address: str | None = None, timeout: float = 60) -> httpx.Response:
     return httpx.post(
         f"{base}/api/ask",
         json={"question": question, "mode": "extractive"},
-        headers={"X-Forwarded-For": address or client_address()},
+        headers={"X-Forwarded-For": address or client_address(), "Cookie": _login.get("cookie", "")},
         timeout=timeout,
     )
 
@@ -130,6 +133,11 @@ def cluster(tmp_path_factory, pg_server, shared_cache):
         processes = [_serve_pid(base) for base in replicas]
         backends = [("127.0.0.1", int(base.rsplit(":", 1)[1])) for base in replicas]
         proxy = stack.enter_context(RoundRobinProxy(backends))
+        login = httpx.post(
+            f"{replicas[0]}/login", data={"username": "alice", "password": STAFF_PASSWORD}, timeout=20
+        )
+        assert login.status_code == 200, login.text
+        _login["cookie"] = "; ".join(f"{k}={v}" for k, v in login.cookies.items())  # valid on both replicas
         yield Cluster(
             root, {**shared}, replicas, processes, proxy, [ingest_store, *stores], json.loads(first.stdout)
         )

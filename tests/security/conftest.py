@@ -50,7 +50,7 @@ def llm_env(fake: FakeLLM, **extra: str) -> dict[str, str]:
         "OPENBAAR_LLM_TIMEOUT": "20",
         "OPENBAAR_LLM_MAX_RETRIES": "0",
         "OPENBAAR_EMBEDDING_PROVIDER": "openai",
-        "OPENBAAR_EMBEDDING_MODEL": "fake-embed",
+        "OPENBAAR_EMBEDDING_MODEL": f"fake-embed-{FAKE_DIMENSION}",  # the shared cache keys vectors by model
         **extra,
     }
 
@@ -62,6 +62,7 @@ def clean_env(root: Path, shared_cache: Path, **extra: str) -> dict[str, str]:
         OPENBAAR_STORE=str(root / "store"),
         OPENBAAR_EMBEDDING_CACHE=str(shared_cache / "embeddings.sqlite"),
         TIKTOKEN_CACHE_DIR=str(shared_cache / "tiktoken"),
+        OPENBAAR_RUN_DIR=str(root / "run"),  # `openbaar serve` prepares Chainlit's app root here
         LANG="en_US.UTF-8",
     )
     env.update(extra)

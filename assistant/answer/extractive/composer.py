@@ -1,6 +1,6 @@
 """The offline composer: answers with quoted source sentences inside fixed frames, never with invented text.
 
-How it answers (docs/decisions/0013-offline-answerer.md):
+How it answers (docs/decisions/0015-offline-answerer.md):
 1. It reads the documents of the best retrieved passages (whole documents up to MAX_DOC_CHARS, else the
    retrieved passages with a sentence of context on each side) and takes their statements as candidates
    (questions and headings are never quoted).

@@ -8,6 +8,8 @@
 - The request runs in a worker thread that puts chunks on a queue; the calling thread waits on the queue with the
   remaining time and calls `on_text` itself, so a hung connection never holds the caller past its deadline.
 - Every failure is an `LLMError` with a short `kind` (never the server's text), which callers turn into a fallback.
+- The model's stream is capped on our side at `max_tokens` (plus `BUDGET_SLACK`): a server that ignores the
+  budget is cut off (`too_long`), so a model that repeats itself forever costs neither time nor screen.
 
 The caller passes the request's deadline (a `time.monotonic()` value) and its stats dict; counts for the request's
 log line are added to that dict.
@@ -26,14 +28,18 @@ import httpx2  # the HTTP library of openai 3.x: its transport errors can escape
 
 from assistant.answer.base import ComposeError
 from assistant.answer.llm.config import LLMConfig
+from ingestion.tokens import count_tokens
 
 MIN_RETRY_WINDOW = 0.05  # seconds: a retry needs at least this much time left before the deadline
+BUDGET_SLACK = (
+    0.1  # another server's tokenizer counts differently: a stream may run this share over max_tokens
+)
 _TRANSPORT_ERRORS = (httpx2.TransportError,)
 
 
 class LLMError(ComposeError):
     """A failed LLM call. `kind`: timeout, stalled, rate_limited, server_error, connection, stream_cut,
-    bad_request, auth, malformed, unexpected."""
+    bad_request, auth, malformed, too_long (past the token budget), unexpected."""
 
     RETRYABLE = frozenset({"timeout", "rate_limited", "server_error", "connection"})
 
@@ -92,6 +98,16 @@ def classify(exc: BaseException) -> LLMError:
 _END = object()
 
 
+def encoding_for(model: str) -> str:
+    """The tiktoken encoding that approximates `model` (o200k for the gpt-4o/4.1/5 and o-series families)."""
+    name = model.lower().rsplit("/", 1)[-1]
+    return (
+        "o200k_base"
+        if name.startswith(("gpt-4o", "gpt-4.1", "gpt-5", "o1", "o3", "o4", "chatgpt-4o"))
+        else "cl100k_base"
+    )
+
+
 class LLMClient:
     """Chat completions with a deadline, bounded retries and stall detection (see the module docstring)."""
 
@@ -108,6 +124,7 @@ class LLMClient:
 
         ensure_offline_encodings()  # before any library code may reach for tiktoken
         self.model = config.model
+        self.encoding = encoding_for(config.model)
         self.timeout = config.timeout
         self.stall = min(config.stall_timeout, config.timeout)
         self.max_retries = min(config.max_retries, 2)
@@ -211,6 +228,8 @@ class LLMClient:
         finish: str | None = None
         started = time.perf_counter()
         got_any = False
+        budget = int(payload["max_tokens"] * (1 + BUDGET_SLACK)) + 8
+        spent = 0
         try:
             while True:
                 remaining = deadline - time.monotonic()
@@ -238,6 +257,9 @@ class LLMClient:
                 for choice in item.choices or []:
                     piece = choice.delta.content if choice.delta is not None else None
                     if piece:
+                        spent += count_tokens(piece, self.encoding)
+                        if spent > budget:  # the server ignores max_tokens: stop reading, show no more
+                            raise LLMError("too_long")
                         parts.append(piece)
                         if on_text is not None:
                             forwarded[0] = True

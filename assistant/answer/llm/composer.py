@@ -2,7 +2,9 @@
 
 `LLMComposer.compose` fits the retrieved passages into the token budget, sends them as delimited DATA blocks with
 the prompts of `prompts/`, asks for JSON (`answer`, `status`, `citations: [{passage, quote}]`) and streams the
-characters of `answer` to the request's sink as they arrive (made safe by `StreamGuard`). The returned answer holds
+characters of `answer` to the request's sink unit by unit (text up to a citation marker), each shown only when it
+could stay: a valid marker, no forbidden phrase or leak, every sentence supported by its passage (the quick claim
+check). The returned answer holds
 only citations of passages that were given, whose quote is in that passage; sentences with hidden-instruction
 phrases or prompt leaks are already removed. The pipeline's verify step then checks every quote against the stored
 text and `finalise` keeps only sentences that carry a valid `[n]` marker. Any `LLMError` (a ComposeError)
@@ -19,20 +21,22 @@ from dataclasses import replace
 from typing import Any
 
 from assistant.answer.base import Answer, Citation, ComposeRequest, DocumentTexts, Mode
-from assistant.answer.llm.client import LLMClient, LLMError
+from assistant.answer.llm.client import LLMClient, LLMError, encoding_for
 from assistant.answer.llm.config import LLMConfig
 from assistant.answer.llm.jsonstream import AnswerFieldStream
 from assistant.answer.llm.prompts import PromptSet
 from assistant.answer.quotes import locate_quote
 from assistant.i18n import framing as framing_of
 from assistant.i18n import t
+from assistant.safety.claims import ClaimChecker, Evidence, split_sentences
 from assistant.safety.output import (
+    MarkedUnits,
     PromptLeakGuard,
-    StreamGuard,
     drop_forbidden_sentences,
     has_markup,
     redact_passage,
     sanitize,
+    unsafe_sentence,
 )
 from ingestion.tokens import count_tokens
 from vectorstore.records import Hit
@@ -67,16 +71,6 @@ _FENCE = re.compile(r"^\s*```(?:json)?\s*|\s*```\s*$")
 _MARKER_GROUP = re.compile(r"(?:\s*\[\d+\])+[.!?;:,]?[\"'”’)]*")
 _MARKER = re.compile(r"\[(\d+)\]")
 _ONLY_MARKS = re.compile(r"^[\s\[\]\d.,;:!?\"'”’()-]*$")
-
-
-def encoding_for(model: str) -> str:
-    """The tiktoken encoding that approximates `model` (o200k for the gpt-4o/4.1/5 and o-series families)."""
-    name = model.lower().rsplit("/", 1)[-1]
-    return (
-        "o200k_base"
-        if name.startswith(("gpt-4o", "gpt-4.1", "gpt-5", "o1", "o3", "o4", "chatgpt-4o"))
-        else "cl100k_base"
-    )
 
 
 def response_format(kind: str) -> dict[str, Any]:
@@ -172,17 +166,28 @@ def paragraphs(text: str) -> list[tuple[int, int]]:
     return out
 
 
+def _meta(hit: Hit) -> str:
+    """Title and speaker of a passage: names in a sentence may come from them."""
+    return " ".join(v for v in (hit.title, hit.speaker, hit.party) if v)
+
+
 class LLMComposer:
     """Writes the answer with a chat model; mode "llm" (see the module docstring)."""
 
     mode: Mode = "llm"
 
     def __init__(
-        self, client: LLMClient, prompts: PromptSet, config: LLMConfig, texts: DocumentTexts | None = None
+        self,
+        client: LLMClient,
+        prompts: PromptSet,
+        config: LLMConfig,
+        claims: ClaimChecker | None = None,
+        texts: DocumentTexts | None = None,
     ) -> None:
         self.client = client
         self.texts = texts
         self.prompts = prompts
+        self.claims = claims
         self.max_tokens = config.max_tokens
         self.temperature = config.temperature
         self.context_tokens = config.context_tokens
@@ -309,18 +314,31 @@ class LLMComposer:
         if not given:
             return base
         extractor = AnswerFieldStream()
-        guard = StreamGuard(forbidden | self.leak_guard.tokens)
+        units = MarkedUnits()
         flushed = [False]
+        evidence = {n: Evidence(hit.text, None, hit.language, _meta(hit)) for n, hit in enumerate(given, 1)}
+
+        def show(unit: str) -> None:
+            """Stream a unit only when it could stay: a valid marker, nothing unsafe, every sentence supported by
+            its passage (the quick check; the rest waits for the verified answer)."""
+            cited = [evidence[n] for n in map(int, _MARKER.findall(unit)) if n in evidence]
+            if not cited or unsafe_sentence(unit, forbidden, self.leak_guard):
+                return
+            quick = self.claims.quick if self.claims is not None else (lambda *_: True)
+            if not all(quick(s, cited, language) for s in split_sentences(unit)):
+                return
+            text = _MARKER.sub(lambda m: m.group(0) if int(m.group(1)) in evidence else "", unit)
+            request.emit(sanitize(text))
 
         def on_text(piece: str) -> None:
             if flushed[0]:
                 return
-            safe = guard.feed(extractor.feed(piece)) if piece else ""
+            for unit in units.feed(extractor.feed(piece)) if piece else []:
+                show(unit)
             if extractor.done:
-                safe += guard.finish()
+                for unit in units.finish():
+                    show(unit)
                 flushed[0] = True
-            if safe:
-                request.emit(safe)
 
         content, finish = self.client.chat(
             messages,
@@ -332,9 +350,8 @@ class LLMComposer:
             on_text=on_text,
         )
         if not flushed[0]:
-            rest = guard.finish()
-            if rest:
-                request.emit(rest)
+            for unit in units.finish():
+                show(unit)
         stats["answer_tokens"] = count_tokens(content, self.encoding)
         stats["finish_reason"] = finish
         reply = parse_reply(content)  # a reply cut at max_tokens is not valid JSON: LLMError("malformed")

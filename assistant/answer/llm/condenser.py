@@ -8,6 +8,7 @@ import re
 from assistant.answer.base import ComposeRequest
 from assistant.answer.llm.client import LLMClient
 from assistant.answer.llm.prompts import PromptSet
+from assistant.safety.claims import ClaimChecker
 from assistant.safety.input import MAX_QUESTION_CHARS, check_question
 from assistant.safety.output import PromptLeakGuard, has_markup
 
@@ -24,9 +25,10 @@ class CondenseUnusable(Exception):
 class LLMCondenser:
     """Follow-up -> standalone question with the model; raises LLMError or CondenseUnusable when it cannot."""
 
-    def __init__(self, client: LLMClient, prompts: PromptSet) -> None:
+    def __init__(self, client: LLMClient, prompts: PromptSet, claims: ClaimChecker | None = None) -> None:
         self.client = client
         self.prompts = prompts
+        self.claims = claims  # a rewrite that says what the prompts say (in any language) is not used
         self.leak_guard = PromptLeakGuard([prompts.system, prompts.answer, prompts.condense])
 
     def __call__(self, question: str, history: list[str], request: ComposeRequest) -> str:
@@ -51,6 +53,7 @@ class LLMCondenser:
             or len(clean) > min(MAX_CONDENSED_CHARS, MAX_QUESTION_CHARS)
             or has_markup(clean)
             or self.leak_guard.leaks(clean)
+            or (self.claims is not None and self.claims.resembles_prompt(clean))
         ):
             raise CondenseUnusable()
         request.stats["condense"] = "llm"

@@ -26,6 +26,8 @@ from assistant.interfaces.chat.sources import ELEMENT as SOURCES_ELEMENT
 from assistant.interfaces.chat.sources import sources_props
 from assistant.interfaces.chat.staff import check_login
 from assistant.interfaces.streaming import stream_in_thread
+from assistant.safety.input import MAX_QUESTION_CHARS
+from assistant.safety.pii import mask_personal_data
 from assistant.settings import get_settings
 from vectorstore.records import Filters
 
@@ -61,7 +63,9 @@ def guarded(handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[A
 
 @cl.data_layer
 def data_layer():
-    return compat.data_layer(APP.history_url)
+    return compat.data_layer(
+        APP.history_url, mask=lambda text: mask_personal_data(text)[0], question_chars=MAX_QUESTION_CHARS
+    )
 
 
 if APP.staff:
@@ -184,8 +188,30 @@ async def stream_text(reply: cl.Message, text: str) -> None:
         await reply.stream_token(" ".join(words[i : i + size]) + (" " if i + size < len(words) else ""))
 
 
+def conversation_lock() -> asyncio.Lock:
+    """One answer at a time per conversation: a message sent while another is answered waits its turn (so one chat
+    never has more than one model call in flight)."""
+    lock = cl.user_session.get("answer_lock")
+    if lock is None:
+        lock = asyncio.Lock()
+        cl.user_session.set("answer_lock", lock)
+    return lock
+
+
 @cl.on_message
 async def on_message(message: cl.Message) -> None:
+    wait = APP.limiter.check("ip:" + compat.client_address())  # the same budget as the API's, per address
+    if wait:
+        lang = ui_language()
+        reply = cl.Message(content=t("ui.rate_limited", lang, seconds=wait), created_at=utc_now())
+        reply.metadata = {"status": "refused", "mode": ASSISTANT.default_mode}
+        await reply.send()
+        return
+    async with conversation_lock():
+        await answer_message(message)
+
+
+async def answer_message(message: cl.Message) -> None:
     lang = ui_language()
     history: list[str] = cl.user_session.get("history") or []
     filters: Filters | None = cl.user_session.get("filters")

@@ -4,7 +4,10 @@ Chainlit is driven through its public decorators elsewhere (app.py); what it doe
 - the page template without third-party links and the readme lookup per language (`install_page`);
 - the HTTP API mounted ahead of Chainlit's catch-all route, and a middleware in front of its server (`mount`);
 - the allowed origins of its CORS (`set_allowed_origins`);
-- its SQLAlchemy data layer with `get_element` fixed (`ChatDataLayer`), and elements stored inline;
+- its SQLAlchemy data layer with `get_element` fixed (`ChatDataLayer`), elements stored inline, and what is stored
+  cut to size and (questions, thread names) masked for personal data;
+- its write endpoints guarded (`guard_writes`): feedback only on an existing message of the caller's own
+  conversation, small bodies, element updates only for a live session;
 - the app root it reads its config, translations and public files from (`prepare_app_root`), and the environment
   of `chainlit run` (`run_command`);
 - the widget: /copilot/index.js with Openbaar's additions appended (`install_widget`, public/openbaar-widget.js),
@@ -33,6 +36,10 @@ WRITTEN_FOR = "2.12.0"
 ASSETS = "assistant.interfaces.chat"  # package holding assets/: .chainlit/config.toml, public/, chainlit*.md
 ENTRY_MODULE = "assistant.interfaces.chat.app"
 MAX_INLINE_BYTES = 64 * 1024  # a quoted source is far smaller; anything bigger is not kept
+MAX_WRITE_BODY = 64 * 1024  # feedback and element requests: larger bodies are refused before they are read
+MAX_COMMENT_CHARS = 2_000  # a feedback comment is cut to this
+MAX_STEP_CHARS = 10_000  # any stored message text (an answer with its labels fits easily)
+MAX_THREAD_NAME_CHARS = 200
 
 
 class ChainlitVersionError(RuntimeError):
@@ -172,6 +179,29 @@ def set_allowed_origins(origins: Iterable[str]) -> list[str]:
     return list(config.project.allow_origins)
 
 
+def staff_login(request) -> str | None:
+    """The staff member a request's Chainlit login cookie names (signature checked), or None."""
+    from chainlit.auth.cookie import get_token_from_cookies
+    from chainlit.auth.jwt import decode_jwt
+
+    token = get_token_from_cookies(dict(request.cookies))
+    if not token:
+        return None
+    try:
+        return decode_jwt(token).identifier
+    except Exception:
+        return None
+
+
+def client_address() -> str:
+    """The network address of the current chat session's browser (from its websocket's ASGI scope)."""
+    import chainlit as cl
+
+    environ = getattr(cl.context.session, "environ", None) or {}
+    client = (environ.get("asgi.scope") or {}).get("client")
+    return str(client[0]) if client else "?"
+
+
 def run_address() -> tuple[str, int]:
     """The host and port `chainlit run` was started with."""
     from chainlit.config import config
@@ -229,8 +259,10 @@ def install_widget(texts: dict[str, dict[str, str]]) -> None:
 
 
 # --- the history database ------------------------------------------------------------------------------------
-def data_layer(url: str):
-    """Chainlit's SQLAlchemy data layer on `url`, elements stored inline, `get_element` fixed."""
+def data_layer(url: str, mask: Callable[[str], str] = lambda text: text, question_chars: int = 1000):
+    """Chainlit's SQLAlchemy data layer on `url`, elements stored inline, `get_element` fixed; questions and
+    thread names pass `mask` (personal data) and every stored text is cut to size (a question to
+    `question_chars`, any message to MAX_STEP_CHARS, a thread name to MAX_THREAD_NAME_CHARS)."""
     from chainlit.data.sql_alchemy import SQLAlchemyDataLayer
     from chainlit.data.storage_clients.base import BaseStorageClient
     from chainlit.element import ElementDict
@@ -259,11 +291,19 @@ def data_layer(url: str):
         async def close(self) -> None:
             return None
 
+    def stored(text: Any, limit: int, masked: bool) -> Any:
+        if not isinstance(text, str):
+            return text
+        text = text[: 20 * limit]  # do not even mask megabytes
+        return (mask(text) if masked else text)[:limit]
+
     class ChatDataLayer(SQLAlchemyDataLayer):
         """Chainlit 2.12 calls `json.loads` on the stored `props` in `get_element`, which fails for an element without
         props (ours: the column is NULL, on any database) and on PostgreSQL, where JSONB is read back as a dict; and
         `get_all_user_threads` (which resumes a thread) hands the props on as the stored JSON string, so a resumed
-        custom element got a string instead of its props."""
+        custom element got a string instead of its props. Chainlit stores whatever a message holds (a refused
+        900 KB question in full, personal data as typed): `create_step` (also used by `update_step`) and
+        `update_thread` store it masked and cut to size."""
 
         async def get_all_user_threads(self, user_id: str | None = None, thread_id: str | None = None):
             threads = await super().get_all_user_threads(user_id=user_id, thread_id=thread_id)
@@ -271,6 +311,29 @@ def data_layer(url: str):
                 for element in thread.get("elements") or []:
                     element["props"] = _props(element.get("props"))
             return threads
+
+        async def create_step(self, step_dict):
+            step = dict(step_dict)
+            kind = step.get("type")
+            masked = kind != "assistant_message"  # the user's question, also as the input of the `run` step
+            limit = question_chars if kind in ("user_message", "run") else MAX_STEP_CHARS
+            for key in ("output", "input"):
+                if key in step:
+                    step[key] = stored(step[key], limit, masked)
+            if "name" in step:
+                step["name"] = stored(step["name"], MAX_THREAD_NAME_CHARS, masked)
+            return await super().create_step(step)
+
+        async def update_thread(self, thread_id, name=None, user_id=None, metadata=None, tags=None):
+            name = stored(name, MAX_THREAD_NAME_CHARS, masked=True)
+            if isinstance(metadata, dict) and isinstance(metadata.get("name"), str):
+                metadata = {**metadata, "name": stored(metadata["name"], MAX_THREAD_NAME_CHARS, masked=True)}
+            return await super().update_thread(thread_id, name, user_id, metadata, tags)
+
+        async def upsert_feedback(self, feedback):
+            if feedback.comment:
+                feedback.comment = feedback.comment[:MAX_COMMENT_CHARS]
+            return await super().upsert_feedback(feedback)
 
         async def get_element(self, thread_id: str, element_id: str) -> ElementDict | None:
             rows = await self.execute_sql(
@@ -320,3 +383,151 @@ def inline_upload(data: bytes | str, mime: str = "text/plain") -> dict[str, Any]
         return {}  # the data layer then logs that the element was not persisted
     kind = mime if mime.startswith("text/") else "text/plain"
     return {"object_key": None, "url": f"data:{kind};charset=utf-8;base64,{base64.b64encode(raw).decode()}"}
+
+
+# --- writes nobody may make ------------------------------------------------------------------------------------
+class WriteRefused(Exception):
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status, self.detail = status, detail
+
+
+async def _one(layer, query: str, **params: Any) -> dict[str, Any] | None:
+    rows = await layer.execute_sql(query=query, parameters=params)
+    return rows[0] if isinstance(rows, list) and rows else None
+
+
+async def _may_write(layer, thread_id: str, user, session_id: str | None) -> None:
+    """The caller owns the conversation: with staff login its author; without, the live session it belongs to."""
+    thread = await _one(layer, 'SELECT "userIdentifier" FROM threads WHERE "id" = :id', id=thread_id)
+    if thread is None:
+        raise WriteRefused(404, "conversation not found")
+    if user is not None:
+        if thread.get("userIdentifier") != getattr(user, "identifier", None):
+            raise WriteRefused(403, "not your conversation")
+        return
+    if thread.get("userIdentifier") is not None:
+        raise WriteRefused(403, "not your conversation")
+    if session_id is not None:
+        from chainlit.session import WebsocketSession
+
+        session = WebsocketSession.get_by_id(session_id)
+        if session is None or session.thread_id != thread_id:
+            raise WriteRefused(403, "not your conversation")
+
+
+async def check_feedback(layer, feedback, session_id: str, user) -> None:
+    """Feedback may be given only on an existing message of the caller's own conversation; an existing feedback id
+    must be of that message."""
+    if not feedback.threadId or not feedback.forId:
+        raise WriteRefused(422, "threadId and forId are required")
+    step = await _one(layer, 'SELECT "threadId" FROM steps WHERE "id" = :id', id=feedback.forId)
+    if step is None or str(step.get("threadId")) != str(feedback.threadId):
+        raise WriteRefused(404, "message not found")
+    await _may_write(layer, feedback.threadId, user, session_id)
+    if feedback.id:
+        old = await _one(layer, 'SELECT "forId" FROM feedbacks WHERE "id" = :id', id=feedback.id)
+        if old is not None and str(old.get("forId")) != str(feedback.forId):
+            raise WriteRefused(403, "not this message's feedback")
+    if feedback.comment:
+        feedback.comment = feedback.comment[:MAX_COMMENT_CHARS]
+
+
+async def _body(request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_WRITE_BODY:
+        raise WriteRefused(413, "request too large")
+    body = bytearray()
+    async for part in request.stream():
+        body += part
+        if len(body) > MAX_WRITE_BODY:
+            raise WriteRefused(413, "request too large")
+    return bytes(body)
+
+
+def guard_writes() -> None:
+    """Put checked versions of Chainlit's write endpoints ahead of its own: `PUT`/`DELETE /feedback` (an existing
+    message of the caller's conversation, at most MAX_WRITE_BODY bytes, the comment cut to MAX_COMMENT_CHARS) and
+    `PUT`/`DELETE /project/element` (a live session; else 404, never a 500). Chainlit 2.12 stored feedback for
+    any thread from anyone, of any size."""
+    import chainlit.server as server
+    from chainlit.auth import get_current_user
+    from chainlit.data import get_data_layer
+    from chainlit.session import WebsocketSession
+    from chainlit.types import DeleteFeedbackRequest, ElementRequest, UpdateFeedbackRequest
+    from fastapi import Depends, Request
+    from fastapi.responses import JSONResponse
+    from pydantic import ValidationError
+
+    app = server.app
+    if any(
+        getattr(r, "endpoint", None) and getattr(r.endpoint, "openbaar", False) for r in app.router.routes
+    ):
+        return
+
+    def refused(exc: WriteRefused) -> JSONResponse:
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status)
+
+    async def put_feedback(request: Request, current_user=Depends(get_current_user)):  # noqa: B008
+        layer = get_data_layer()
+        try:
+            if layer is None:
+                raise WriteRefused(404, "no history")
+            try:
+                update = UpdateFeedbackRequest.model_validate_json(await _body(request))
+            except ValidationError as exc:
+                raise WriteRefused(422, "invalid feedback") from exc
+            await check_feedback(layer, update.feedback, update.sessionId, current_user)
+        except WriteRefused as exc:
+            return refused(exc)
+        return await server.update_feedback(request, update, current_user)
+
+    async def delete_feedback(request: Request, current_user=Depends(get_current_user)):  # noqa: B008
+        layer = get_data_layer()
+        try:
+            if layer is None:
+                raise WriteRefused(404, "no history")
+            try:
+                payload = DeleteFeedbackRequest.model_validate_json(await _body(request))
+            except ValidationError as exc:
+                raise WriteRefused(422, "invalid request") from exc
+            row = await _one(
+                layer, 'SELECT "threadId" FROM feedbacks WHERE "id" = :id', id=payload.feedbackId
+            )
+            if row is None:
+                raise WriteRefused(404, "feedback not found")
+            # Without login the feedback's id (a random UUID only its author was sent) is the proof of authorship.
+            await _may_write(layer, str(row["threadId"]), current_user, None)
+        except WriteRefused as exc:
+            return refused(exc)
+        return await server.delete_feedback(request, payload, current_user)
+
+    async def element(request: Request, current_user=Depends(get_current_user)):  # noqa: B008
+        try:
+            try:
+                payload = ElementRequest.model_validate_json(await _body(request))
+            except ValidationError as exc:
+                raise WriteRefused(422, "invalid element") from exc
+            if WebsocketSession.get_by_id(payload.sessionId) is None:
+                raise WriteRefused(404, "session not found")
+        except WriteRefused as exc:
+            return refused(exc)
+        if request.method == "DELETE":
+            return await server.delete_thread_element(payload, current_user)
+        return await server.update_thread_element(payload, current_user)
+
+    for endpoint in (
+        put_feedback,
+        delete_feedback,
+        element,
+    ):  # real classes, not this module's string annotations
+        endpoint.__annotations__["request"] = Request
+    prefix = server.config.run.root_path or ""
+    for path, endpoint, methods in (
+        ("/feedback", put_feedback, ["PUT"]),
+        ("/feedback", delete_feedback, ["DELETE"]),
+        ("/project/element", element, ["PUT", "DELETE"]),
+    ):
+        endpoint.openbaar = True  # type: ignore[attr-defined]
+        app.add_api_route(prefix + path, endpoint, methods=methods, include_in_schema=False)
+        app.router.routes.insert(0, app.router.routes.pop())

@@ -7,9 +7,23 @@ Plain SQLAlchemy: nothing here imports Chainlit (the data layer itself is in cha
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Boolean, Column, ForeignKey, Integer, MetaData, String, Table, Text, text
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    delete,
+    select,
+    text,
+)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -124,5 +138,32 @@ async def ensure_schema(url: str) -> None:
             ):  # replicas starting together: one creates, the others wait
                 await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
             await conn.run_sync(metadata.create_all)
+    finally:
+        await engine.dispose()
+
+
+async def delete_old_anonymous_threads(url: str, days: int, now: datetime | None = None) -> int:
+    """Delete the conversations without a user (citizens, no staff login) created more than `days` days ago, with
+    their messages, sources and feedback; the number of conversations deleted. `days` <= 0 deletes nothing."""
+    if days <= 0:
+        return 0
+    cutoff = ((now or datetime.now(UTC)) - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%S")
+    threads = metadata.tables["threads"]
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as conn:
+            old = select(threads.c.id).where(
+                and_(
+                    threads.c.userId.is_(None), threads.c.createdAt.is_not(None), threads.c.createdAt < cutoff
+                )
+            )
+            ids = [row[0] for row in (await conn.execute(old)).all()]
+            if not ids:
+                return 0
+            for name in ("feedbacks", "elements", "steps"):
+                table = metadata.tables[name]
+                await conn.execute(delete(table).where(table.c.threadId.in_(ids)))
+            await conn.execute(delete(threads).where(threads.c.id.in_(ids)))
+            return len(ids)
     finally:
         await engine.dispose()

@@ -1,12 +1,14 @@
 """What the chat shows, as Markdown built from an Answer: pure functions, no Chainlit (used by app.py).
 
-Text that comes from documents is escaped, so a source cannot inject Markdown images, links or HTML into the page.
+Text that comes from documents, the model or the user is made inert (assistant/safety/markdown.py): no Markdown
+image, link or HTML reaches the page except the links to our own sources.
 """
 
 from __future__ import annotations
 
 import calendar
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from typing import Any
@@ -14,33 +16,41 @@ from urllib.parse import urlsplit
 
 from assistant.answer.base import Answer
 from assistant.i18n import all_messages, framing, t
+from assistant.safety.markdown import defang, neutralise
 from vectorstore.records import Filters
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-!|~])")
-_IMAGE = re.compile(r"!\[")
-_HTML = re.compile(r"<")
+_MD_SPECIAL = re.compile(
+    r"([!-/:-@\[-`{-~])"
+)  # every ASCII punctuation character: CommonMark escapes them all
 _ISO = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
 
 
 def md_escape(text: str) -> str:
-    """Plain text shown literally in Markdown (every Markdown special character escaped, lines joined)."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+    """Plain text shown literally in Markdown: every Markdown special character escaped, lines joined, and bare
+    URLs and e-mail addresses made inert (remark-gfm links them in text even when escaped)."""
+    return _MD_SPECIAL.sub(r"\\\1", defang(" ".join(text.split())))
 
 
-def safe_answer_text(text: str) -> str:
-    """Answer text as Markdown paragraphs; images and raw HTML are neutralised (nothing loads from elsewhere)."""
-    text = _HTML.sub("&lt;", _IMAGE.sub(r"!\\[", text))
+def safe_answer_text(text: str, allowed_urls: Iterable[str] = ()) -> str:
+    """Answer text as Markdown paragraphs, inert: no image, HTML or link except to `allowed_urls` (the answer's
+    own sources), bare URLs and e-mail addresses not linked."""
+    allowed = [u for u in allowed_urls if u]
+    text = defang(neutralise(text, allowed), protected=[f"]({u})" for u in allowed])
     return "\n\n".join(line.strip() for line in text.split("\n") if line.strip())
 
 
 def safe_url(url: str | None) -> str | None:
-    """The URL if it is a plain http(s) link, else None (no javascript:, data: or relative links)."""
+    """The URL if it is a plain http(s) link, else None (no javascript:, data:, relative or protocol-relative
+    links, no characters that could end the Markdown link early)."""
     if not url:
         return None
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc or any(c in url for c in " <>()\"'"):
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or any(c in url for c in " <>()[]\"'\\`"):
         return None
-    return url.strip()
+    if any(unicodedata.category(c)[0] in "CZ" for c in url):
+        return None
+    return url
 
 
 def language_name(code: str, lang: str) -> str:
@@ -111,7 +121,7 @@ def answer_markdown(
     typed_clean = " ".join(typed.split())
     if answer.standalone_question and answer.standalone_question not in (typed_clean, answer.question):
         lines.append(t("ui.understood_as", said, question=md_escape(answer.standalone_question)))
-    text = safe_answer_text(answer.answer)
+    text = safe_answer_text(answer.answer, [safe_url(c.url) or "" for c in answer.citations])
     lines.append(link_markers(text, [c.n for c in answer.citations], anchor) if anchor else text)
     summary = filter_summary(filters, said)
     if summary:

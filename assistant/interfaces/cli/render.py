@@ -9,6 +9,7 @@ import typer
 
 from assistant.answer.base import Answer
 from assistant.i18n import framing, t
+from ingestion.discover import printable
 from vectorstore.records import Hit
 
 
@@ -149,7 +150,14 @@ def ingest_failures(failures: list[Any], lang: str) -> None:
         detail = f" ({failure.detail})" if failure.detail else ""
         reason = t(f"failure.{failure.code}", lang)
         typer.echo(
-            t("ingest.failure_line", lang, where=failure.where, reason=reason, detail=detail), err=True
+            t(
+                "ingest.failure_line",
+                lang,
+                where=printable(failure.where),
+                reason=reason,
+                detail=printable(detail),
+            ),
+            err=True,
         )
 
 

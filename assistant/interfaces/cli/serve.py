@@ -27,7 +27,10 @@ def check_chat_settings(settings: Settings) -> None:
         staff = parse_staff_users(settings.staff_users)
     except StaffUsersError as exc:
         raise CliError("error.staff_users", error=str(exc)) from exc
-    if staff and settings.chainlit_auth_secret is None:
+    secret = settings.chainlit_auth_secret
+    if staff and (
+        secret is None or not secret.get_secret_value().strip()
+    ):  # `CHAINLIT_AUTH_SECRET=` is empty
         raise CliError("error.auth_secret_missing")
     if "*" in settings.allowed_origins:
         raise CliError("error.origins_wildcard")

@@ -9,16 +9,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 
 from assistant.factory import Assistant
 from assistant.interfaces.http.errors import install_handlers
+from assistant.interfaces.http.limits import RateLimiter
 from assistant.interfaces.http.routes import Routes
 from assistant.settings import Settings
 
 
-def create_api(get_assistant: Callable[[], Assistant], settings: Settings) -> FastAPI:
-    """The API app; `get_assistant` returns the process's opened assistant (injected, opened once)."""
+def create_api(
+    get_assistant: Callable[[], Assistant],
+    settings: Settings,
+    limiter: RateLimiter | None = None,
+    login: Callable[[Request], bool] | None = None,
+) -> FastAPI:
+    """The API app; `get_assistant` returns the process's opened assistant (injected, opened once); `limiter`
+    is shared with the chat, so both count against one budget per client; `login` tells whether a request carries
+    a staff member's login (with staff login on, that or a key is needed)."""
     api = FastAPI(
         title="Openbaar API",
         version="1",
@@ -27,5 +35,5 @@ def create_api(get_assistant: Callable[[], Assistant], settings: Settings) -> Fa
         redoc_url=None,
     )
     install_handlers(api)
-    Routes(get_assistant, settings).register(api)
+    Routes(get_assistant, settings, limiter, login).register(api)
     return api

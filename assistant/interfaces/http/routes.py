@@ -7,6 +7,7 @@ import json
 import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +23,7 @@ from assistant.interfaces.http.keys import ApiKeys
 from assistant.interfaces.http.limits import RateLimiter, read_body
 from assistant.interfaces.http.schemas import AskIn
 from assistant.interfaces.http.shared_limits import shared_counter
-from assistant.interfaces.streaming import stream_in_thread
+from assistant.interfaces.streaming import in_answer_thread, stream_in_thread
 from assistant.safety.input import MAX_QUESTION_CHARS
 from assistant.settings import Settings
 from vectorstore.records import FilterError, Filters
@@ -41,11 +42,22 @@ class Question:
 class Routes:
     """Reads and checks requests (key, rate, size, fields, filters) and answers them with the assistant."""
 
-    def __init__(self, get_assistant: Callable[[], Assistant], settings: Settings) -> None:
+    def __init__(
+        self,
+        get_assistant: Callable[[], Assistant],
+        settings: Settings,
+        limiter: RateLimiter | None = None,
+        login: Callable[[Request], bool] | None = None,
+    ) -> None:
         self.get_assistant = get_assistant
         self.settings = settings
-        self.keys = ApiKeys.parse(settings.api_keys.get_secret_value() if settings.api_keys else "")
-        self.limiter = RateLimiter(settings.api_rate_limit, counter=shared_counter(settings))
+        self.keys = ApiKeys.parse(
+            settings.api_keys.get_secret_value() if settings.api_keys else "",
+            required=bool(settings.staff_users),
+            login=login,
+        )
+        self.limiter = limiter or RateLimiter(settings.api_rate_limit, counter=shared_counter(settings))
+        self.health_cache = HealthCache()
 
     async def read(self, request: Request) -> Question:
         self.keys.check(request)
@@ -99,31 +111,43 @@ class Routes:
         yield sse("done", {})
 
     async def health(self) -> dict[str, Any]:
+        """The store's counts and embedder (read in the health thread: `HealthCache`), the rest read now (in
+        memory: which generation answers, the modes)."""
+        figures = await self.health_cache.get(self.store_figures)
         assistant = self.get_assistant()
-        stats = await asyncio.to_thread(assistant.store.catalog.stats)
-        manifest = assistant.store.read_manifest() or {}
         return {
             "status": "ok",
             "store": {
-                "documents": stats["documents"],
-                "chunks": stats["chunks"],
-                "date_range": stats["date_range"],
+                **figures["store"],
                 "generation": assistant.store.generation,  # what this process answers from
                 "generation_published": assistant.store.latest_generation,  # the newest it has seen
             },
             "reload_interval_s": self.settings.reload_interval,
-            "embedder": manifest.get("embedding"),
+            "embedder": figures["embedder"],
             "dense_available": getattr(assistant.retriever, "dense_available", True),
             "llm_configured": "llm" in assistant.pipelines,
             "modes": sorted(assistant.pipelines),
             "default_mode": assistant.default_mode,
         }
 
+    def store_figures(self) -> dict[str, Any]:
+        store = self.get_assistant().store
+        stats = store.catalog.stats()
+        manifest = store.read_manifest() or {}
+        return {
+            "store": {
+                "documents": stats["documents"],
+                "chunks": stats["chunks"],
+                "date_range": stats["date_range"],
+            },
+            "embedder": manifest.get("embedding"),
+        }
+
     def register(self, api: FastAPI) -> None:
         @api.post("/ask", response_model=Answer, summary="Answer a question with verified citations")
         async def ask(request: Request) -> dict[str, Any]:
             question = await self.read(request)
-            answer = await asyncio.to_thread(self.run, question)
+            answer = await in_answer_thread(self.run, question)
             return answer.to_dict()
 
         @api.post(
@@ -143,6 +167,38 @@ class Routes:
         @api.get("/health", summary="Store, embedder and language model status")
         async def health() -> dict[str, Any]:
             return await self.health()
+
+
+class HealthCache:
+    """`/health` answers at once, whatever else the server is doing: the store's figures are read in a thread of
+    their own (never queued behind answers); a call waits at most `patience` seconds for a fresh read and otherwise
+    gets the last figures (only the very first call waits for one)."""
+
+    def __init__(self, patience: float = 0.02, max_age: float = 0.0) -> None:
+        self.patience = patience
+        self.max_age = max_age
+        self.value: dict[str, Any] | None = None
+        self.read_at = 0.0
+        self.reading: asyncio.Future[dict[str, Any]] | None = None
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="openbaar-health")
+
+    async def get(self, read: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        loop = asyncio.get_running_loop()
+        if self.reading is None and (self.value is None or loop.time() - self.read_at > self.max_age):
+            self.reading = asyncio.ensure_future(loop.run_in_executor(self.pool, read))
+            self.reading.add_done_callback(lambda done: self._store(done, loop.time()))
+        if self.reading is not None:
+            try:
+                wait = None if self.value is None else self.patience
+                return await asyncio.wait_for(asyncio.shield(self.reading), timeout=wait)
+            except TimeoutError:
+                pass
+        return self.value  # type: ignore[return-value]
+
+    def _store(self, done: asyncio.Future[dict[str, Any]], now: float) -> None:
+        self.reading = None
+        if not done.cancelled() and done.exception() is None:
+            self.value, self.read_at = done.result(), now
 
 
 def sse(event: str, data: Any) -> str:

@@ -160,13 +160,31 @@ def test_streams_into_a_verified_answer_and_sends_what_was_configured(fake, stor
     assert request.headers.get("authorization") == "Bearer not-needed"  # no key configured: a placeholder
 
 
-def test_first_token_is_forwarded_as_it_arrives(fake, store, pipeline):
-    fake.script(Reply(cite("Alleen Marokko werd genoemd [{0}].", MAROKKO), chunk_size=20, chunk_delay=0.05))
-    arrivals: list[float] = []
-    answer = pipeline.run(QUESTION, on_token=lambda piece: arrivals.append(time.perf_counter()))
+def test_first_sentence_is_forwarded_as_soon_as_it_is_complete(fake, store, pipeline):
+    """A sentence is shown only once it can be checked (it ends in its citation marker): the first one is
+    forwarded as soon as its last chunk arrives, long before the reply ends."""
+    text = "Alleen Marokko werd genoemd [{0}]. Ook met Niger is een migratiepartnerschap gesloten [{1}]."
+    sent: list[str] = []
+
+    def reply(body):
+        sent.append(cite(text, MAROKKO, NIGER)(body))
+        return sent[-1]
+
+    fake.script(Reply(reply, chunk_size=20, chunk_delay=0.05))
+    arrivals: list[tuple[float, str]] = []
+    answer = pipeline.run(QUESTION, on_token=lambda piece: arrivals.append((time.perf_counter(), piece)))
     assert answer.status == "answered"
-    # the first chunk (20 characters: '{"answer": "Alleen M') is forwarded long before the next one is sent
-    assert arrivals and arrivals[0] - fake.first_chunk_sent[0] < 0.05
+    content = sent[0]
+    complete = (
+        content.index("]. ") + 3
+    )  # the first sentence is known to be whole once the next character is in
+    chunks = -(-len(content) // 20)
+    first_sent = fake.first_chunk_sent[0] + (complete - 1) // 20 * 0.05
+    assert arrivals and "Marokko" in arrivals[0][1] and "Niger" not in arrivals[0][1]
+    assert arrivals[0][0] - first_sent < 0.05  # forwarded as soon as it was complete ...
+    assert (
+        arrivals[0][0] < fake.first_chunk_sent[0] + (chunks - 2) * 0.05
+    )  # ... while the reply still streams
 
 
 def test_english_question_over_dutch_sources_keeps_the_dutch_quote(fake, store, pipeline):

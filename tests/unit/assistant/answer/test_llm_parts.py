@@ -12,12 +12,13 @@ from assistant.answer.llm.client import LLMError
 from assistant.answer.llm.composer import encoding_for, keep_supported, parse_reply
 from assistant.answer.llm.jsonstream import AnswerFieldStream
 from assistant.safety.output import (
+    MarkedUnits,
     PromptLeakGuard,
-    StreamGuard,
     drop_forbidden_sentences,
     quote_is_safe,
     redact_passage,
     sanitize,
+    unsafe_sentence,
 )
 
 TRICKY = 'Zij zei: "nee" \\ {niet} [1]\nregel 2 – é 😀 \t</script>'
@@ -48,26 +49,14 @@ def test_sanitize_removes_everything_that_executes_or_loads():
     assert out.split() == ["A", "B", "C", "klik", "[bron](https://ok.example/doc)", "D"]
 
 
-def test_stream_guard_holds_only_unfinished_constructs():
-    guard = StreamGuard(forbidden=["Haha pwned!"])
-    shown = [
-        guard.feed(p)
-        for p in [
-            "Het kabinet ",
-            "zei <scr",
-            "ipt>x</script> Ha",
-            "ha pw",
-            "ned! niets [",
-            "1]",
-            ". ![a](http",
-            "s://e.x/p.png) klaar",
-        ]
-    ]
-    shown.append(guard.finish())
-    assert shown[0] == "Het kabinet "  # forwarded at once
-    text = "".join(shown)
-    assert "script" not in text and "pwned" not in text.lower() and "e.x" not in text
-    assert text.split() == ["Het", "kabinet", "zei", "niets", "[1].", "klaar"]
+def test_streamed_text_is_cut_into_units_ending_in_a_marker():
+    units = MarkedUnits()
+    pieces = ["Het kabinet ", "zei iets [", "1]", ". Haha pw", "ned [2", "][3]. Staart zonder", " bron"]
+    seen = [units.feed(p) for p in pieces]
+    assert seen == [[], [], [], ["Het kabinet zei iets [1]."], [], [" Haha pwned [2][3]."], []]
+    assert units.finish() == [" Staart zonder bron"]
+    assert unsafe_sentence(" H a h a pwned [2].", ["Haha pwned!"], None)
+    assert not unsafe_sentence("Het kabinet zei iets [1].", ["Haha pwned!"], None)
 
 
 def test_redact_passage_replaces_hidden_instructions_and_returns_the_payload():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import re
 import sqlite3
 from pathlib import Path
 
@@ -35,6 +36,11 @@ from assistant.interfaces.chat.view import (
 )
 from assistant.settings import Settings
 from vectorstore.records import Filters
+
+
+def unescaped(markdown: str) -> str:
+    """The text a reader sees: Markdown backslash escapes of punctuation removed."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
 
 
 def test_passwords_are_stored_as_salted_scrypt_hashes_only():
@@ -111,7 +117,8 @@ def test_answer_shows_the_rewrite_the_mode_and_the_filters():
         Filters(since="2023-01-01", type="rijksoverheid-vraag-en-antwoord"),
     )
     assert "Understood as" in text and "Niger" in text
-    assert "Quoted verbatim" in text and "from 2023-01-01" in text and "Dutch government Q&A pages" in text
+    assert "Quoted verbatim" in text and "from 2023-01-01" in text
+    assert "Dutch government Q&A pages" in unescaped(text)
     plain = answer_markdown(_answer(), "Welke partnerschappen zijn openbaar?", "nl")
     assert "Opgevat als" not in plain
 
@@ -147,8 +154,15 @@ def test_markers_link_to_their_sources_and_nothing_else():
 
 
 def test_source_text_cannot_inject_markup_or_load_images():
-    assert "!\\[" in safe_answer_text("![x](https://evil.example/a.png)")
+    assert "evil.example" not in safe_answer_text("Zie ![x [y]](//evil.example/a.png) hier.")
     assert "<img" not in safe_answer_text('<img src="https://evil.example/a.png">')
+    assert "](" not in safe_answer_text("[Klik hier](https://evil.example/phish)")
+    kept = safe_answer_text(
+        "Zie [de bron](https://www.rijksoverheid.nl/a) [1].", ["https://www.rijksoverheid.nl/a"]
+    )
+    assert "[de bron](https://www.rijksoverheid.nl/a)" in kept  # our own source link stays a link
+    assert "https\u2060://evil.example" in safe_answer_text("Kijk op https://evil.example/x.")  # not linked
+    assert "\u2060" in md_escape("https://evil.example/phish of info@evil.example")
     assert md_escape("![x](y)") == "\\!\\[x\\]\\(y\\)"
     assert safe_url("javascript:alert(1)") is None and safe_url("https://www.rijksoverheid.nl/a") is not None
 
@@ -178,7 +192,7 @@ def test_welcome_names_the_loaded_sources_and_the_privacy_note():
     }
     text = welcome_markdown(stats, "nl")
     assert "180 documenten" in text and "2016-08-16" in text and "Privacy" in text
-    assert "179 vraag\\-en\\-antwoordpagina's van de Rijksoverheid, 1 ander document" in text
+    assert "179 vraag-en-antwoordpagina's van de Rijksoverheid, 1 ander document" in unescaped(text)
     assert "rijksoverheid-vraag-en-antwoord" not in text
     english = welcome_markdown({**stats, "types": {"kamer_brief": 1, "-": 2}, "documents": 3}, "en")
     assert "1 kamer brief, 2 other documents" in english
