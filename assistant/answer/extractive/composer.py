@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -32,18 +32,21 @@ from assistant.answer.extractive.features import (
     kind_is_known,
     kind_match,
     lexical_share,
+    new_names,
     question_kind,
     words,
 )
 from assistant.answer.extractive.model import AnswerModel, AnswerModels, load_models
+from assistant.answer.extractive.render import finalise, render
+from assistant.answer.extractive.rules import RuleComposer
 from assistant.answer.extractive.terms import (
     SentenceTerms,
     analyse,
+    blank_cue_words,
     entity_matches,
     sentence_terms,
     term_matches,
-    withheld_patterns,
-    withheld_words,
+    withheld_spans,
 )
 from assistant.i18n import framing as framing_of
 from assistant.i18n import t
@@ -57,13 +60,6 @@ MAX_ANSWER_SENTENCES = 3  # plus at most one withheld remark: 1-4 quotes
 MAX_WITHHELD_SENTENCES = 2
 
 _WORDS = re.compile(r"\w+")
-_MARKER = re.compile(r"\[(\d+)\]")
-_CUE_HINT = re.compile(
-    r"niet|geen|vertrouwelijk|geheim|terughoudend|weiger|mededeling|not\b|n.t\b|declin|refus|confidential"
-    r"|withheld|classified|secret",
-    re.IGNORECASE,
-)
-_CUE_STEMS = ("vertrouwelijk", "geheim", "terughoudend", "confidential")
 # A sentence that starts like this leans on the one before it ("Voor kinderen is het 5 jaar."): quote both.
 _LEANS_BACK = re.compile(
     r"^(?:ook|maar|dat|dit|die|deze|daar\w*|hier\w*|ze|zij|hij|het|dan|wel|toch|also|but|this|that|these|those|"
@@ -125,24 +121,6 @@ class _Document:
     windows: list[tuple[int, int]]  # the parts read: the whole text, or passages with context
 
 
-def _withheld_spans(text: str) -> list[tuple[int, int]]:
-    if not _CUE_HINT.search(text):  # cheap pre-check: most sentences have none of the cue words
-        return []
-    return [m.span() for p in withheld_patterns() for m in p.finditer(text)]
-
-
-def _blank_cue_words(text: str, spans: list[tuple[int, int]]) -> str:
-    """The text with the withholding words inside cue phrases blanked ("niet openbaar maken"), so that what
-    remains says what is withheld ("met welke landen")."""
-    vocabulary = withheld_words()
-    chars = list(text)
-    for s, e in spans:
-        for m in _WORDS.finditer(text, s, e):
-            if m.group(0).lower() in vocabulary or m.group(0).lower().startswith(_CUE_STEMS):
-                chars[m.start() : m.end()] = " " * (m.end() - m.start())
-    return "".join(chars)
-
-
 class ExtractiveComposer:
     """Selects the sentences that answer the question and frames them; mode "extractive"."""
 
@@ -159,9 +137,21 @@ class ExtractiveComposer:
         self.sentences = sentences
         self.terms = terms
         self.models = models or load_models()
+        self.rules = RuleComposer(texts)
 
     # --- compose --------------------------------------------------------------------------------------------
     def compose(self, request: ComposeRequest) -> Answer:
+        """The rule's answer when it finds one (the question's words stand in the answering sentence), else the
+        learned reading's."""
+        first = self.rules.compose(request)
+        if first.status in ("answered", "withheld"):
+            request.stats["answered_by"] = "rule"
+            return first
+        request.stats["answered_by"] = "model"
+        return self.learned(request)
+
+    def learned(self, request: ComposeRequest) -> Answer:
+        """The answer chosen by the scoring model alone."""
         question, standalone = request.question, request.standalone
         framing = framing_of(request.language)
         answer = Answer(question, standalone, "not_found", t("answer.not_found", framing), framing)
@@ -190,7 +180,7 @@ class ExtractiveComposer:
                 blocks.append((t("answer.withheld_remark", framing), [remark]))
                 answer.notes.append("withheld_remark")
             answer.status = "answered"
-        answer.answer, answer.citations = self._render(blocks, framing)
+        answer.answer, answer.citations = render(blocks, framing)
         return answer
 
     # --- candidates and their scores ------------------------------------------------------------------------
@@ -274,9 +264,9 @@ class ExtractiveComposer:
             container = next((h for h in doc.hits if h.start <= s and e <= h.end), None)
             cand = Candidate(hit=container or doc.best, start=s, end=e, text=sentence, index=i)
             own_share, own_named = share[i], named[i]
-            cues = _withheld_spans(sentence)
+            cues = withheld_spans(sentence)
             if cues:  # what a withholding statement is about: its words without the cue phrase
-                remaining = sentence_terms(_blank_cue_words(sentence, cues), language)
+                remaining = sentence_terms(blank_cue_words(sentence, cues), language)
                 own_named = [entity_matches(x, remaining) for x in entities]
                 own_share = lexical_share(profile, remaining, own_named)
                 cand.withholding = True
@@ -293,6 +283,9 @@ class ExtractiveComposer:
                 if kind_is_known(profile.kind) and kind_match(profile.kind, sentence)
                 else 0.0,
                 "kind_known": 1.0 if kind_is_known(profile.kind) else 0.0,
+                "new_name": 1.0
+                if profile.kind in ("who", "which") and new_names(profile.terms.text, sentence)
+                else 0.0,
                 "in_passage": 1.0 if container is not None else 0.0,
                 "doc_rank": 1.0 / doc.rank,
                 "chunk_dense": chunk_dense,
@@ -335,58 +328,7 @@ class ExtractiveComposer:
     # --- after verification ---------------------------------------------------------------------------------
     def finalise(self, answer: Answer, valid: list[Citation], rejected: list[Citation]) -> Answer:
         """The answer with only valid citations: lines citing a rejected one removed, the rest renumbered 1..n."""
-        if not rejected:
-            return replace(answer, citations=valid)
-        bad = {c.n for c in rejected}
-        renumber = {c.n: i for i, c in enumerate(valid, 1)}
-        lines = [
-            line for line in answer.answer.split("\n") if not {int(n) for n in _MARKER.findall(line)} & bad
-        ]
-        text = _MARKER.sub(lambda m: f"[{renumber.get(int(m.group(1)), m.group(1))}]", "\n".join(lines))
-        citations = [replace(c, n=renumber[c.n]) for c in valid]
-        notes = [*answer.notes, f"citations_rejected:{len(rejected)}"]
-        return replace(answer, answer=text, citations=citations, notes=notes)
-
-    # --- rendering ------------------------------------------------------------------------------------------
-    @staticmethod
-    def _header(hit: Hit, framing: str) -> str:
-        title = hit.title or hit.doc_id
-        translated = hit.language in ("nl", "en") and hit.language != framing
-        key = "answer.source_translated" if translated else "answer.source"
-        params: dict[str, str] = {"title": title}
-        if translated:
-            params["source_language"] = t(f"language.{hit.language}", framing)
-        if hit.date:
-            params["date"] = hit.date
-        else:
-            key += "_nodate"
-        header = t(key, framing, **params)
-        if hit.speaker:
-            header = t("answer.source_speaker", framing, source=header.rstrip(":"), speaker=hit.speaker)
-        return header
-
-    def _render(
-        self, blocks: list[tuple[str | None, list[Candidate]]], framing: str
-    ) -> tuple[str, list[Citation]]:
-        lines: list[str] = []
-        citations: list[Citation] = []
-        numbers: dict[tuple[str, int], int] = {}
-        current_doc: str | None = None
-        for intro, quoted in blocks:
-            if intro:
-                lines.append(intro)
-            for c in quoted:
-                if c.hit.doc_id != current_doc:
-                    lines.append(self._header(c.hit, framing))
-                    current_doc = c.hit.doc_id
-                n = numbers.get(c.key)
-                if n is None:
-                    n = numbers[c.key] = len(citations) + 1
-                    citations.append(Citation.from_hit(n, c.hit, c.text, c.start, c.end))
-                quoted_already = c.text[:1] in '“"„«' and c.text[-1:] in '”"»'
-                key = "answer.quote_bare" if quoted_already else "answer.quote"
-                lines.append(t(key, framing, quote=c.text, n=n))
-        return "\n".join(lines), citations
+        return finalise(answer, valid, rejected)
 
 
 def _focus(

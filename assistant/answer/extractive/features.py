@@ -32,6 +32,7 @@ FEATURES = (
     "names_missing",  # the question names something the document never mentions
     "kind_match",  # the sentence is the kind the question asks for (date, number, reason, person, ...)
     "kind_known",  # the question's kind has such a test (who/when/how_many/why/opinion/falls_under)
+    "new_name",  # a who/which question, and the sentence names someone or something the question does not
     "in_passage",  # inside a retrieved passage (not only elsewhere in its document)
     "doc_rank",  # 1 / rank of the document among the retrieved ones
     "chunk_dense",  # cosine similarity of the best retrieved chunk of the document
@@ -83,6 +84,16 @@ def kind_match(kind: str, sentence: str) -> bool:
         )
     patterns = _sentence_kind_patterns()
     return bool(patterns[kind].search(sentence)) if kind in patterns else False
+
+
+def new_names(question: str, sentence: str) -> bool:
+    """Whether the sentence names a person, place, party or body (capitalised inside the sentence, or an
+    abbreviation) that the question does not mention: what a "who" or "which" question asks for."""
+    asked = {w.lower() for w in _WORD.findall(question)}
+    for m in (*_NAME.finditer(sentence), *_PARTY.finditer(sentence)):
+        if any(w.lower() not in asked for w in _WORD.findall(m.group(0))):
+            return True
+    return False
 
 
 @dataclass

@@ -44,11 +44,6 @@ class Request:
 
 # Measured gaps of the learned offline answerer (issue 10, ADR 0015, docs/performance.md): kept as strict expected
 # failures so that every run reports them and a fix turns them into passes that must be unmarked.
-GAP_PUBLIC = pytest.mark.xfail(
-    strict=True,
-    reason="issue 10 gap: for 'which partnerships are public?' the model ranks the withholding statements above "
-    "'Ze noemde alleen Marokko' and the Niger sentence",
-)
 GAP_NAMES = pytest.mark.xfail(
     strict=True,
     reason="issue 10 gap: a name the document never mentions (Mark Rutte) does not lower the score enough",
@@ -92,7 +87,6 @@ def assert_verified(answer, texts) -> None:
         assert f"[{c.n}]" in answer.answer
 
 
-@GAP_PUBLIC
 def test_which_partnerships_are_public_names_morocco_and_niger_with_a_withheld_remark(store, composer, texts):
     answer = compose(store, composer, "Welke partnerschappen zijn openbaar?")
     assert answer.status == "answered"
@@ -104,7 +98,6 @@ def test_which_partnerships_are_public_names_morocco_and_niger_with_a_withheld_r
     assert_verified(answer, texts)
 
 
-@GAP_PUBLIC
 def test_english_question_gets_english_framing_and_dutch_quotes(store, composer, texts):
     answer = compose(store, composer, "Which partnerships are public?", language="en")
     assert answer.status == "answered"

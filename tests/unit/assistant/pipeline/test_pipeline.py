@@ -21,20 +21,6 @@ VAC_TITLES = (
 )
 DEV = [json.loads(line) for line in SEED_DEV.read_text().splitlines() if line.strip()]
 
-# Measured gaps of the learned offline answerer (issue 10, ADR 0015, docs/performance.md): kept as strict expected
-# failures so that every run reports them and a fix turns them into passes that must be unmarked.
-GAP_PUBLIC = pytest.mark.xfail(
-    strict=True,
-    reason="issue 10 gap: for 'which partnerships are public?' the model ranks the withholding statements above "
-    "'Ze noemde alleen Marokko' and the Niger sentence",
-)
-GAP_PARTY = pytest.mark.xfail(
-    strict=True,
-    reason="issue 10 gap: 'Ook voor Jan Klink (VVD) bleef het onduidelijk.' stays below the answer threshold "
-    "for 'Van welke partij is Jan Klink?'",
-)
-GAPS = {"d01": GAP_PUBLIC, "d02": GAP_PUBLIC}
-
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory, shared_cache):
@@ -59,9 +45,7 @@ def assert_quotes_verbatim(answer: Answer, store: Store) -> None:
         assert text[c.start : c.end] == c.quote
 
 
-@pytest.mark.parametrize(
-    "case", [pytest.param(c, id=c["id"], marks=[GAPS[c["id"]]] if c["id"] in GAPS else []) for c in DEV]
-)
+@pytest.mark.parametrize("case", DEV, ids=[c["id"] for c in DEV])
 def test_seed_dev_questions(pipeline, store, case):
     answer = pipeline.run(case["question"], case.get("history"))
     assert answer.status == case["expect_status"], answer.answer
@@ -75,7 +59,6 @@ def test_seed_dev_questions(pipeline, store, case):
     assert set(answer.timings_ms) >= {"guard", "condense", "retrieve", "compose", "verify", "total"}
 
 
-@GAP_PUBLIC
 def test_english_question_over_dutch_sources(pipeline, store):
     answer = pipeline.run("Which partnerships are public?")
     assert answer.status == "answered" and answer.language == "en"
@@ -84,7 +67,6 @@ def test_english_question_over_dutch_sources(pipeline, store):
     assert_quotes_verbatim(answer, store)
 
 
-@GAP_PARTY
 def test_follow_up_is_condensed(pipeline, store):
     answer = pipeline.run("En van welke partij is hij?", history=["Wat zei Jan Klink?"])
     assert answer.standalone_question == "Van welke partij is Jan Klink?"
