@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install browser postgres run test test-security lint format lock bench clean
+.PHONY: install browser postgres run test test-security lint format lock bench sample-embeddings eval-store eval clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,20 @@ lock:  ## regenerate requirements.lock (needs uv on PATH)
 
 bench: install  ## run every benchmark script (slow; prints tables and writes var/bench/*.json)
 	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done
+
+sample-embeddings: install  ## refresh samples/.openbaar-embeddings.npz (after changing the samples, chunking or embedder)
+	$(BIN)/python benchmarks/bundle_embeddings.py samples/
+
+DATA ?= ../shared/corpus
+EVAL_STORE ?= var/eval-store
+eval-store: install  ## one store with all six shared corpora for `make eval` (DATA=folder of the corpora)
+	@test -d $(DATA)/nl_tk_plenaire_debatten || { echo "no corpora in $(DATA): set DATA=<folder holding the shared corpora> (ask the project for shared/corpus)"; exit 2; }
+	$(BIN)/openbaar ingest samples $(DATA)/nl_tk_plenaire_debatten/docs.jsonl $(DATA)/nl_rijksoverheid_persconferenties_2020/docs.jsonl \
+	  $(DATA)/en_govuk_guidance/docs.jsonl $(DATA)/en_whitehouse_2023q1/docs.jsonl --store $(EVAL_STORE)
+
+eval: install  ## the development set on the eval store, both halves (see eval/README.md)
+	$(BIN)/openbaar eval eval/dev.jsonl --store $(EVAL_STORE) --split tune
+	$(BIN)/openbaar eval eval/dev.jsonl --store $(EVAL_STORE) --split test
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -16,6 +16,7 @@ from assistant.answer.base import DocumentTexts
 from assistant.answer.extractive.composer import ExtractiveComposer
 from assistant.pipeline import Pipeline, answer_pipeline
 from assistant.pipeline.retrieve import Retriever
+from assistant.pipeline.scope import CheckScope
 from assistant.safety.claims import ClaimChecker
 from assistant.settings import Settings
 from ingestion.indexer import IngestSummary, Progress, WorkerSummary, ingest, work
@@ -50,8 +51,8 @@ class Assistant:
         self.store.close()
 
     def warm(self) -> None:
-        """Prepare what the first question would otherwise wait for: the index, and the claim checker's prompt
-        embeddings (LLM mode)."""
+        """Prepare what the first question would otherwise wait for: the index, the scope check's examples and
+        the claim checker's prompt embeddings (LLM mode)."""
         try:
             self.retriever.search("warm-up", k=1)
         except Exception:
@@ -61,6 +62,8 @@ class Assistant:
                 claims = getattr(step, "claims", None)
                 if isinstance(claims, ClaimChecker):
                     claims.warm()
+                if isinstance(step, CheckScope):
+                    step.warm()
 
 
 def open_store(settings: Settings, *, incomplete_ok: bool = False) -> Store:
@@ -81,16 +84,25 @@ def open_assistant(settings: Settings, *, watch: bool = False) -> Assistant:
     if watch:
         store.on_reload(retriever.refresh)
         store.watch()
-    pipelines = {"extractive": answer_pipeline(retriever, ExtractiveComposer(store.catalog), store.catalog)}
+    pipelines = {"extractive": answer_pipeline(retriever, offline_composer(store), store.catalog)}
     if settings.llm_configured:
         try:
             pipelines["llm"] = build_llm_pipeline(
-                settings, retriever, store.catalog, embedder=getattr(store, "embedder", None)
+                settings,
+                retriever,
+                store.catalog,
+                embedder=getattr(store, "embedder", None),
+                fallback=offline_composer(store),
             )
         except Exception:
             store.close()
             raise
     return Assistant(settings, store, retriever, pipelines)
+
+
+def offline_composer(store: Store) -> ExtractiveComposer:
+    """The offline composer reading the store's texts, sentence vectors and word statistics."""
+    return ExtractiveComposer(store.catalog, sentences=store, terms=store)
 
 
 def build_llm_pipeline(
@@ -99,6 +111,7 @@ def build_llm_pipeline(
     texts: DocumentTexts,
     prompts_folder: Path | None = None,
     client: LLMClient | None = None,
+    fallback: ExtractiveComposer | None = None,
     embedder: Embedder | None = None,
 ) -> Pipeline:
     """The LLM-mode pipeline (only when an OpenAI key or base URL is set: no client is built otherwise).
@@ -118,10 +131,10 @@ def build_llm_pipeline(
     claims = claim_checker(settings, embedder, [prompts.system, prompts.answer, prompts.condense])
     return answer_pipeline(
         retriever,
-        LLMComposer(client, prompts, config, claims),
+        LLMComposer(client, prompts, config, claims, texts),
         texts,
         condenser=LLMCondenser(client, prompts, claims),
-        fallback=ExtractiveComposer(texts),
+        fallback=fallback or ExtractiveComposer(texts),
         budget_seconds=config.timeout,
         claims=claims,
     )

@@ -90,6 +90,19 @@ class Settings(BaseSettings):
         le=10,
         description="Weight of the BM25 ranking in reciprocal rank fusion (BM25 catches names and exact wording).",
     )
+    retrieval_sentence_weight: float = Field(
+        0.0,
+        ge=0,
+        le=10,
+        description="Weight of the ranking by each chunk's best-matching sentence (sentence vectors) in the fusion.",
+    )
+    retrieval_sentence_candidates: int = Field(
+        100, ge=1, le=1000, description="Nearest sentences looked up for the sentence ranking."
+    )
+    retrieval_rerank: bool = Field(
+        False,
+        description="Reorder the first fused candidates with the learned reranker (chunk and sentence similarity, BM25).",
+    )
     retrieval_rrf_k: int = Field(
         5,
         ge=1,
@@ -294,8 +307,11 @@ class Settings(BaseSettings):
         return RetrievalConfig(
             dense_weight=self.retrieval_dense_weight,
             lexical_weight=self.retrieval_lexical_weight,
+            sentence_weight=self.retrieval_sentence_weight,
             rrf_k=self.retrieval_rrf_k,
             candidates=self.retrieval_candidates,
+            sentence_candidates=self.retrieval_sentence_candidates,
+            rerank=self.retrieval_rerank,
             duplicate_threshold=self.retrieval_duplicate_threshold,
         )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import statistics
+import sys
 import threading
 import time
 from pathlib import Path
@@ -12,8 +13,32 @@ from typing import Any
 import psutil
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+SHARED = REPO.parent / "shared"  # default of --data: the project's shared data folder beside the checkout
 OUT = REPO / "var" / "bench"
+SAMPLES = REPO / "samples"
+
+
+def data_folder(argv: list[str] | None = None) -> Path:
+    """The folder holding the shared `corpus/` and `eval/` folders: `--data DIR`, else ../shared."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    for i, arg in enumerate(args):
+        if arg == "--data" and i + 1 < len(args):
+            return Path(args[i + 1])
+        if arg.startswith("--data="):
+            return Path(arg.split("=", 1)[1])
+    return SHARED
+
+
+def require(path: Path) -> Path:
+    """`path`, or a one-line message saying where to get the data, and exit code 2."""
+    if not path.exists():
+        print(
+            f"{path} not found: this benchmark needs the project's shared corpora; pass --data DIR (the folder "
+            "holding corpus/ and eval/, distributed with the project, not in this repository)",
+            file=sys.stderr,
+        )
+        raise SystemExit(2)
+    return path
 
 
 def table(headers: list[str], rows: list[list[Any]]) -> str:

@@ -22,6 +22,14 @@ from benchmarks.retrieval import bench_settings, build_latency_store, latency_qu
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument(
+        "--store",
+        type=Path,
+        help="measure on this store (10k+ chunks, e.g. `make eval-store`) instead of building the latency store",
+    )
+    parser.add_argument(
+        "--data", type=Path, help="folder holding the shared corpus/ and eval/ (default ../shared)"
+    )
     args = parser.parse_args()
 
     from assistant.factory import open_assistant
@@ -30,7 +38,16 @@ def main() -> None:
     embedder = with_cache(
         build_embedder(bench_settings(Path("var/bench/none"))), bench_settings(Path("var/bench/none"))
     )
-    folder = build_latency_store(embedder)
+    if args.store is not None:
+        if not (args.store / "manifest.json").exists():
+            print(
+                f"no store at {args.store}: build one with `make eval-store DATA=../shared/corpus`",
+                file=sys.stderr,
+            )
+            raise SystemExit(2)
+        folder = args.store
+    else:
+        folder = build_latency_store(embedder)
     process = psutil.Process()
     started = time.perf_counter()
     assistant = open_assistant(bench_settings(folder))

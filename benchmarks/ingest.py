@@ -13,10 +13,11 @@ import shutil
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import OUT, SHARED, ResourceMonitor, table, write_json
+from benchmarks._common import OUT, ResourceMonitor, data_folder, require, table, write_json
 
 DEFAULT_CORPORA = ["nl_rijksoverheid_vac", "nl_tk_plenaire_debatten"]
 
@@ -52,7 +53,8 @@ def embedding_scaling(sample: list[str], repeats: int = 3) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--corpus", action="append", help="folder name under ../shared/corpus (repeatable)")
+    parser.add_argument("--corpus", action="append", help="folder name under DATA/corpus (repeatable)")
+    parser.add_argument("--data", type=Path, help="folder holding the shared corpus/ (default ../shared)")
     args = parser.parse_args()
     corpora = args.corpus or DEFAULT_CORPORA
 
@@ -63,7 +65,7 @@ def main() -> None:
     store = OUT / "ingest-store"
     shutil.rmtree(store, ignore_errors=True)  # a real first ingest: empty store and empty embedding cache
     settings = Settings(_env_file=None, store=store)
-    paths = [SHARED / "corpus" / name / "docs.jsonl" for name in corpora]
+    paths = [require(data_folder() / "corpus" / name / "docs.jsonl") for name in corpora]
 
     embedder = with_cache(build_embedder(settings.embedding_config()), settings.embedding_config())
     with ResourceMonitor() as first_run:

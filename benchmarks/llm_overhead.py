@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import SHARED, percentile, table, write_json
+from benchmarks._common import REPO, SAMPLES, percentile, table, write_json
 
 VAC_TITLES = (
     "Wat gebeurt er nadat ik een Woo-verzoek heb gedaan?",
@@ -67,15 +67,15 @@ def main() -> int:
     from vectorstore.retrieval.hybrid import HybridRetriever
     from vectorstore.store import Store
 
-    seed = SHARED / "corpus" / "seed" / "2023-06-migratiepartnerschappen.txt"
+    seed = SAMPLES / "seed" / "2023-06-migratiepartnerschappen.txt"
     vac_lines = [
         line
-        for line in (SHARED / "corpus" / "nl_rijksoverheid_vac" / "docs.jsonl").read_text().splitlines()
+        for line in (SAMPLES / "nl_rijksoverheid_vac" / "docs.jsonl").read_text().splitlines()
         if line.strip() and json.loads(line)["title"] in VAC_TITLES
     ]
     questions = [
         json.loads(line)["question"]
-        for line in (SHARED / "eval" / "seed_dev.jsonl").read_text().splitlines()
+        for line in (REPO / "eval" / "seed_dev.jsonl").read_text().splitlines()
         if line.strip()
     ] + ["Hoe vraag ik DigiD aan?", "Wat kost een paspoort?", "Which partnerships are public?"]
 

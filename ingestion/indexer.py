@@ -25,7 +25,7 @@ from ingestion.loaders.base import LoadFailure
 from ingestion.sentences import document_sentences
 from ingestion.tokens import DEFAULT_ENCODING
 from vectorstore.config import StoreConfig
-from vectorstore.embeddings import CachedEmbedder
+from vectorstore.embeddings import BUNDLE_FILE, CachedEmbedder, import_bundle
 from vectorstore.errors import EmbeddingError, StoreError
 from vectorstore.records import Document
 from vectorstore.state import WorkQueue, acquire_file_lock, open_state
@@ -152,6 +152,19 @@ def ingest(
     return summary
 
 
+def import_bundles(paths: Sequence[Path], embedder: CachedEmbedder) -> int:
+    """Load precomputed vectors shipped in a given folder (BUNDLE_FILE) into the embedding cache."""
+    added = 0
+    for folder in (Path(p) for p in paths):
+        bundle = folder / BUNDLE_FILE
+        if folder.is_dir() and bundle.is_file():
+            try:
+                added += import_bundle(embedder.cache, bundle)
+            except (OSError, ValueError, KeyError):
+                continue  # a damaged bundle only costs time: the texts are embedded instead
+    return added
+
+
 def _run(
     paths: Sequence[Path],
     config: IngestConfig,
@@ -162,6 +175,7 @@ def _run(
     queue: WorkQueue,
 ) -> IngestSummary:
     summary = IngestSummary(store=store.config.location)
+    import_bundles(paths, embedder)
     chunking = chunking_settings(config)
     max_bytes = config.max_file_bytes
     states = store.catalog.states()

@@ -88,4 +88,5 @@ class RetrievalConfig:
     rrf_k: int = 5
     candidates: int = 50
     sentence_candidates: int = 100  # nearest sentences looked up for that ranking
+    rerank: bool = False  # reorder the first fused candidates with the learned model (retrieval/rerank.py)
     duplicate_threshold: float = 0.9

@@ -167,6 +167,31 @@ class EmbeddingCache:
         self._db.close()
 
 
+BUNDLE_FILE = ".openbaar-embeddings.npz"  # precomputed vectors shipped beside documents (e.g. samples/)
+
+
+def import_bundle(cache: Any, path: Path) -> int:
+    """Add the vectors of a bundle file (`write_bundle`) that `cache` (file or database) lacks; how many were added."""
+    with np.load(path) as bundle:
+        keys = [bytes(k).hex() for k in bundle["keys"]]
+        vectors = bundle["vectors"].astype(np.float32)
+    have = cache.get_many(keys)
+    new = {k: v.tolist() for k, v in zip(keys, vectors, strict=True) if k not in have}
+    if new:
+        cache.put_many(new)
+    return len(new)
+
+
+def write_bundle(path: Path, vectors: dict[str, list[float]]) -> None:
+    """Write cache keys and their vectors (float16, compressed) to a bundle file for `import_bundle`."""
+    keys = sorted(vectors)
+    np.savez_compressed(
+        path,
+        keys=np.frombuffer(b"".join(bytes.fromhex(k) for k in keys), dtype="V32"),
+        vectors=np.asarray([vectors[k] for k in keys], dtype=np.float16),
+    )
+
+
 class CachedEmbedder(Embedder):
     """Wraps an embedder: passages already embedded by the same model are read from the cache."""
 

@@ -303,6 +303,28 @@ class LexicalIndex:
             if scores[i] > 0 and np.isfinite(scores[i])
         ]
 
+    def idf(self, tokens: Iterable[str]) -> dict[str, float]:
+        """Inverse document frequency (BM25's, over chunks) of each analysed token that the index knows."""
+        if not self.chunk_ids:
+            return {}
+        vocab = self.retriever.vocab_dict
+        indptr = self.retriever.scores["indptr"]
+        n = len(self.chunk_ids)
+        out: dict[str, float] = {}
+        for token in tokens:
+            i = vocab.get(token)
+            if i is None or i + 1 >= len(indptr):
+                continue
+            df = int(indptr[i + 1] - indptr[i])
+            out[token] = float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
+        return out
+
+    @property
+    def max_idf(self) -> float:
+        """The IDF of a token found in one chunk (what an unknown, rare word is worth)."""
+        n = len(self.chunk_ids)
+        return float(np.log(1.0 + (n - 0.5) / 1.5)) if n else 0.0
+
     @property
     def row_of(self) -> dict[str, int]:
         """chunk_id -> row number (built once per loaded index)."""

@@ -301,6 +301,10 @@ class Store:
 
     # --- reading ---------------------------------------------------------------------------------------------
 
+    def idf(self, tokens: Sequence[str]) -> dict[str, float]:
+        """Inverse document frequency of analysed tokens in the current BM25 index."""
+        return self.lexical.idf(tokens)
+
     def sentences(self, doc_id: str) -> list[SentenceSpan]:
         """The stored sentences of a document, in order (spans and ids)."""
         return self.catalog.sentences(doc_id)

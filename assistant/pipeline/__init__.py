@@ -1,7 +1,7 @@
 """One question in, one verified answer out, as a list of small named steps over one request context:
 
-    guard -> personal data -> condense -> language -> retrieve -> compose -> verify -> fall back -> sanitise
-                                                                                            (then always: log)
+    guard -> personal data -> condense -> language -> retrieve -> scope -> compose -> verify -> fall back
+                                                                                  -> sanitise   (then always: log)
 
 Every step reads and writes the `RequestContext`; any step can end the run with a canned reply (`ctx.stop`).
 The same steps serve both answer modes: what differs is the composer (and condenser) they are given, never a
@@ -32,6 +32,7 @@ from assistant.pipeline.log import LogRequest
 from assistant.pipeline.personal_data import MaskPersonalData
 from assistant.pipeline.retrieve import Retrieve, Retriever
 from assistant.pipeline.sanitise import SanitiseAnswer
+from assistant.pipeline.scope import CheckScope
 from assistant.pipeline.verify import Verify
 from assistant.safety.claims import ClaimChecker
 from vectorstore.records import Filters
@@ -136,6 +137,7 @@ def answer_pipeline(
         CondenseFollowUp(condenser),
         DetectLanguage(),
         Retrieve(retriever),
+        CheckScope(retriever),
         Compose(composer),
         Verify(texts, claims),
     ]

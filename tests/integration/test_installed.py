@@ -60,4 +60,5 @@ def test_serve_runs_from_an_installed_wheel(tmp_path, shared_cache):
     finally:
         os.chdir(old)
     assert not (work / ".chainlit").exists() and not (work / ".files").exists()
-    assert (work / "var" / "run" / "chat" / ".chainlit" / "config.toml").is_file()
+    port = base.rsplit(":", 1)[1]
+    assert (work / "var" / "run" / f"chat-{port}" / ".chainlit" / "config.toml").is_file()

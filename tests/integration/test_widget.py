@@ -104,7 +104,7 @@ def test_widget_on_an_allowed_site_answers_with_sources(widget_setup, browser):
         page.screenshot(path=str(ARTIFACTS / "widget-allowed.png"))
     widget_text = widget_visible_text(page)
     assert "Marokko" in widget_text and "Niger" in widget_text
-    assert "Source 1" in widget_text
+    assert "Sources" in widget_text and "Migratiepartnerschappen" in widget_text  # the list under the answer
     # the page talks only to itself and to the Openbaar server
     assert all(u.startswith((allowed + "/", app_url + "/", "data:", "blob:")) for u in recorder.urls), (
         recorder.urls

@@ -24,6 +24,9 @@ from vectorstore.errors import EmbeddingError
 from vectorstore.records import METADATA_FIELDS, Filters, Hit
 from vectorstore.retrieval.filters import ChunkColumns, Resolved
 from vectorstore.retrieval.fusion import near_duplicate, rrf, shingles
+from vectorstore.retrieval.rerank import Candidate as RerankCandidate
+from vectorstore.retrieval.rerank import cosines, load_rerank_model
+from vectorstore.retrieval.rerank import features as rerank_features
 
 if TYPE_CHECKING:
     from vectorstore.lexical import LexicalIndex
@@ -47,6 +50,12 @@ class HybridRetriever:
         self._failed_at: float | None = None
         self._columns: ChunkColumns | None = None
         self._lock = threading.Lock()
+
+    @property
+    def embedder_id(self) -> str:
+        """Which model makes the vectors (provider and model id): vectors of the same text can be shared."""
+        embedder = self.store.embedder
+        return f"{embedder.provider}:{embedder.model_id}"
 
     # --- public ----------------------------------------------------------------------------------------
     def embed(self, query: str) -> Vector | None:
@@ -88,7 +97,86 @@ class HybridRetriever:
             else []
         )
         lexical = lexical_index.search(query, depth, resolved.mask) if cfg.lexical_weight > 0 else []
-        return self._hits(dense, [c for c, _ in lexical], sentences, k)
+        order = None
+        if cfg.rerank and vector is not None:
+            order = self.rerank(vector, dense, lexical, sentences)
+        return self._hits(dense, [c for c, _ in lexical], sentences, k, order=order)
+
+    def rerank_candidates(
+        self,
+        vector: Vector,
+        dense: list[tuple[str, dict, str, float]],
+        lexical: list[tuple[str, float]],
+        sentences: list[str],
+    ) -> list[RerankCandidate]:
+        """The first fused candidates with their reranking features (see retrieval/rerank.py)."""
+        cfg = self.config
+        model = load_rerank_model()
+        ordered, scores, _ = rrf(
+            [
+                ([c for c, *_ in dense], cfg.dense_weight),
+                ([c for c, _ in lexical], cfg.lexical_weight),
+                (sentences, cfg.sentence_weight),
+            ],
+            cfg.rrf_k,
+        )
+        head = ordered[: model.depth]
+        similarity = {chunk_id: score for chunk_id, _, _, score in dense}
+        bm25 = dict(lexical)
+        missing = [c for c in head if c not in similarity]
+        meta = {chunk_id: m for chunk_id, m, _, _ in dense}
+        if missing:
+            got = self.store.collection.get(ids=missing, include=["metadatas", "embeddings"])
+            found = cosines(vector, list(got["embeddings"]))
+            for chunk_id, m, cos in zip(got["ids"], got["metadatas"], found, strict=True):
+                meta[chunk_id] = m
+                similarity[chunk_id] = float(cos)
+        candidates = [
+            RerankCandidate(
+                chunk_id=c,
+                doc_id=str(meta[c].get("doc_id")),
+                start=int(meta[c].get("start", 0)),
+                end=int(meta[c].get("end", 0)),
+                fused=scores[c],
+                lexical=bm25.get(c),
+                dense=similarity.get(c),
+            )
+            for c in head
+            if c in meta
+        ]
+        best = self._best_sentences(vector, candidates)
+        for c, f in zip(candidates, rerank_features(candidates, best), strict=True):
+            c.features = f
+        return candidates
+
+    def rerank(
+        self,
+        vector: Vector,
+        dense: list[tuple[str, dict, str, float]],
+        lexical: list[tuple[str, float]],
+        sentences: list[str],
+    ) -> list[str]:
+        """The first fused candidates in the learned model's order."""
+        model = load_rerank_model()
+        candidates = self.rerank_candidates(vector, dense, lexical, sentences)
+        return [c.chunk_id for c in sorted(candidates, key=lambda c: -model.score(c.features or {}))]
+
+    def _best_sentences(self, vector: Vector, candidates: list[RerankCandidate]) -> list[float]:
+        """The best cosine of a stored sentence inside each candidate chunk (0 when it has none)."""
+        spans: dict[str, list] = {}
+        for doc_id in {c.doc_id for c in candidates}:
+            spans[doc_id] = self.store.sentences(doc_id)
+        inside = {
+            c.chunk_id: [x.sentence_id for x in spans[c.doc_id] if c.start <= x.start and x.end <= c.end]
+            for c in candidates
+        }
+        ids = sorted({i for group in inside.values() for i in group})
+        vectors = self.store.sentence_vectors(ids)
+        known = [i for i in ids if i in vectors]
+        sims = dict(zip(known, cosines(vector, [vectors[i] for i in known]), strict=True))
+        return [
+            max((float(sims[i]) for i in inside[c.chunk_id] if i in sims), default=0.0) for c in candidates
+        ]
 
     def dense_only(self, query: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
         """Plain vector similarity top-k (for comparison and benchmarks)."""
@@ -177,6 +265,7 @@ class HybridRetriever:
         sentences: list[str],
         k: int,
         collapse: bool = True,
+        order: list[str] | None = None,
     ) -> list[Hit]:
         cfg = self.config
         ordered, scores, (dense_rank, lexical_rank, sentence_rank) = rrf(
@@ -187,6 +276,9 @@ class HybridRetriever:
             ],
             cfg.rrf_k,
         )
+        if order:  # reranked: that order first, then the rest of the fused list
+            seen = set(order)
+            ordered = [*order, *(c for c in ordered if c not in seen)]
         # Fetch text + metadata only for the head of the list (dense candidates carry theirs already).
         data = {chunk_id: (meta, text) for chunk_id, meta, text, _ in dense}
         similarity = {chunk_id: score for chunk_id, _, _, score in dense}

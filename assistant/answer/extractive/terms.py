@@ -148,8 +148,19 @@ def find_entities(text: str, quoted: bool = True) -> list[str]:
             words = words[:-1]
         if not words:
             continue
+        at_start = m.start() == _first_word_start(text) and " ".join(words) == m.group(0)
+        tail = next((w for w in words[1:] if w.lower() not in _PARTICLE_WORDS), "")
+        if (
+            at_start
+            and len(words) > 2
+            and words[1].lower() in _PARTICLE_WORDS
+            and tail.isupper()
+            and len(tail) > 1
+        ):
+            # "Verzamelen de AIVD en MIVD ...": the first word is capitalised only by position
+            words = words[words.index(tail) :]
+            at_start = False
         name = " ".join(words)
-        at_start = m.start() == _first_word_start(text) and name == m.group(0)
         if at_start and len(words) == 1 and not any(ch.isupper() for ch in name[1:]):
             continue  # "Geef", "Marokko" at the start of a question: capitalised only by position
 
@@ -288,3 +299,30 @@ _NUMBER = re.compile(
     r"|thousands?|millions?|billions?|dozens?|several)\b",
     re.IGNORECASE,
 )
+
+_PLAIN_WORD = re.compile(r"\w+")
+_CUE_HINT = re.compile(
+    r"niet|geen|vertrouwelijk|geheim|terughoudend|weiger|mededeling|not\b|n.t\b|declin|refus|confidential"
+    r"|withheld|classified|secret",
+    re.IGNORECASE,
+)
+_CUE_STEMS = ("vertrouwelijk", "geheim", "terughoudend", "confidential")
+
+
+def withheld_spans(text: str) -> list[tuple[int, int]]:
+    """Where the text says information is withheld (the cue patterns of prompts/cues.toml)."""
+    if not _CUE_HINT.search(text):  # cheap pre-check: most sentences have none of the cue words
+        return []
+    return [m.span() for p in withheld_patterns() for m in p.finditer(text)]
+
+
+def blank_cue_words(text: str, spans: list[tuple[int, int]]) -> str:
+    """The text with the withholding words inside cue phrases blanked ("niet openbaar maken"), so that what
+    remains says what is withheld ("met welke landen")."""
+    vocabulary = withheld_words()
+    chars = list(text)
+    for s, e in spans:
+        for m in _PLAIN_WORD.finditer(text, s, e):
+            if m.group(0).lower() in vocabulary or m.group(0).lower().startswith(_CUE_STEMS):
+                chars[m.start() : m.end()] = " " * (m.end() - m.start())
+    return "".join(chars)

@@ -20,7 +20,7 @@ import secrets
 from dataclasses import replace
 from typing import Any
 
-from assistant.answer.base import Answer, Citation, ComposeRequest, Mode
+from assistant.answer.base import Answer, Citation, ComposeRequest, DocumentTexts, Mode
 from assistant.answer.llm.client import LLMClient, LLMError, encoding_for
 from assistant.answer.llm.config import LLMConfig
 from assistant.answer.llm.jsonstream import AnswerFieldStream
@@ -62,6 +62,8 @@ ANSWER_SCHEMA: dict[str, Any] = {
     "required": ["answer", "status", "citations"],
     "additionalProperties": False,
 }
+WHOLE_DOCUMENT_TOKENS = 900  # a document this short is given whole instead of by chunk
+WHOLE_DOCUMENT_CHARS = 8_000
 MESSAGE_OVERHEAD_TOKENS = 8  # per chat message (role, separators)
 SAFETY_MARGIN_TOKENS = 64  # tokenizers of other servers count differently
 PASSAGE_HEADER_TOKENS = 40  # the delimiter and metadata lines of one passage (estimate before counting)
@@ -135,6 +137,35 @@ def keep_supported(answer: Answer, valid: list[Citation]) -> Answer:
     return replace(answer, answer=text.strip(), citations=citations, notes=notes)
 
 
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
+MIN_PARAGRAPH_CHARS = 200  # a shorter paragraph (a heading, a one-liner) is joined to the next
+
+
+def paragraphs(text: str) -> list[tuple[int, int]]:
+    """(start, end) of the text's paragraphs, short ones joined to the next; together they cover the text."""
+    bounds: list[tuple[int, int]] = []
+    start = 0
+    for m in _PARAGRAPH_BREAK.finditer(text):
+        bounds.append((start, m.start()))
+        start = m.end()
+    bounds.append((start, len(text)))
+    out: list[tuple[int, int]] = []
+    pending: int | None = None
+    for s, e in bounds:
+        if e <= s:
+            continue
+        begin = s if pending is None else pending
+        if e - begin < MIN_PARAGRAPH_CHARS:
+            pending = begin
+            continue
+        out.append((begin, e))
+        pending = None
+    if pending is not None:  # a short last paragraph joins the one before
+        last_end = max(e for s, e in bounds if e > s)
+        out[-1:] = [(out[-1][0] if out else pending, last_end)]
+    return out
+
+
 def _meta(hit: Hit) -> str:
     """Title and speaker of a passage: names in a sentence may come from them."""
     return " ".join(v for v in (hit.title, hit.speaker, hit.party) if v)
@@ -146,9 +177,15 @@ class LLMComposer:
     mode: Mode = "llm"
 
     def __init__(
-        self, client: LLMClient, prompts: PromptSet, config: LLMConfig, claims: ClaimChecker | None = None
+        self,
+        client: LLMClient,
+        prompts: PromptSet,
+        config: LLMConfig,
+        claims: ClaimChecker | None = None,
+        texts: DocumentTexts | None = None,
     ) -> None:
         self.client = client
+        self.texts = texts
         self.prompts = prompts
         self.claims = claims
         self.max_tokens = config.max_tokens
@@ -171,10 +208,42 @@ class LLMComposer:
         ]
         return "\n".join([f"{delimiter} PASSAGE {n}", *meta, "text:", text, f"{delimiter} END PASSAGE {n}"])
 
+    def passages(self, hits: list[Hit]) -> list[Hit]:
+        """The passages to give, in rank order: a short document whole (small-to-big: the answering sentence is
+        often beside the retrieved chunk), once, in place of its first retrieved chunk, as its paragraphs in
+        order (one passage each, so that the model can cite several of them); longer ones by chunk."""
+        out: list[Hit] = []
+        whole: set[str] = set()
+        for hit in hits:
+            if hit.doc_id in whole:
+                continue
+            text = self._whole_text(hit)
+            if text is None:
+                out.append(hit)
+                continue
+            whole.add(hit.doc_id)
+            out = [h for h in out if h.doc_id != hit.doc_id]
+            out.extend(replace(hit, text=text[s:e], start=s, end=e) for s, e in paragraphs(text))
+        return out
+
+    def _whole_text(self, hit: Hit) -> str | None:
+        if self.texts is None:
+            return None
+        try:
+            text = self.texts.text(hit.doc_id)
+        except Exception:
+            return None
+        if not text or hit.text != text[hit.start : hit.end]:
+            return None
+        if len(text) > WHOLE_DOCUMENT_CHARS or count_tokens(text, self.encoding) > WHOLE_DOCUMENT_TOKENS:
+            return None
+        return text
+
     def build_messages(
         self, question: str, language: str, hits: list[Hit]
     ) -> tuple[list[dict[str, str]], list[Hit], set[str], dict[str, int]]:
         """(messages, passages given, forbidden phrases, token counts): passages in rank order while they fit."""
+        hits = self.passages(hits)
         delimiter = f"#####{secrets.token_hex(4)}#####"
         budget = (
             self.context_tokens

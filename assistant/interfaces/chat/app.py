@@ -22,6 +22,8 @@ from assistant.i18n import nl_or_en, t
 from assistant.interfaces.chat import chainlit_compat as compat
 from assistant.interfaces.chat import view as chat_view
 from assistant.interfaces.chat.bootstrap import bootstrap
+from assistant.interfaces.chat.sources import ELEMENT as SOURCES_ELEMENT
+from assistant.interfaces.chat.sources import sources_props
 from assistant.interfaces.chat.staff import check_login
 from assistant.interfaces.streaming import stream_in_thread
 from assistant.safety.input import MAX_QUESTION_CHARS
@@ -105,12 +107,11 @@ async def starters(user: cl.User | None = None, language: str | None = None) -> 
 
 
 async def send_filter_settings(lang: str) -> None:
-    """Date range, document type and language filters, with the values the store holds."""
+    """Date range, document type and language filters, with the values the store holds (each named in words)."""
     stats = ASSISTANT.store.catalog.stats()
     first, last = chat_view.date_bounds(stats)
-    any_label = t("ui.filter_any", lang)
-    types = {any_label: "", **{k: k for k in stats.get("types", {}) if k != "-"}}
-    languages = {any_label: "", **{chat_view.language_name(k, lang): k for k in stats.get("languages", {})}}
+    types = chat_view.filter_choices(stats.get("types", {}), lang, chat_view.doctype_name)
+    languages = chat_view.filter_choices(stats.get("languages", {}), lang, chat_view.language_name)
     await cl.ChatSettings(
         [
             DatePicker(
@@ -121,8 +122,13 @@ async def send_filter_settings(lang: str) -> None:
                 max_date=last,
                 placeholder=t("ui.filter_dates_placeholder", lang),
             ),
-            Select(id="type", label=t("ui.filter_type", lang), items=types, initial_value=""),
-            Select(id="language", label=t("ui.filter_language", lang), items=languages, initial_value=""),
+            Select(id="type", label=t("ui.filter_type", lang), items=types, initial_value=chat_view.ANY),
+            Select(
+                id="language",
+                label=t("ui.filter_language", lang),
+                items=languages,
+                initial_value=chat_view.ANY,
+            ),
         ]
     ).send()
 
@@ -210,26 +216,24 @@ async def answer_message(message: cl.Message) -> None:
     history: list[str] = cl.user_session.get("history") or []
     filters: Filters | None = cl.user_session.get("filters")
     reply = cl.Message(content="", created_at=utc_now())  # a streamed message gets no time otherwise
+    anchor = f"openbaar-{reply.id}"  # the [n] markers link to #openbaar-<message id>-<n> in its source list
+    sources: cl.CustomElement | None = None
     try:
         answer, streamed = await answer_streaming(message.content, history, filters, reply)
         if not streamed:
             await stream_text(reply, answer.answer)
-        reply.content = chat_view.answer_markdown(answer, message.content, lang, filters)
-        sources = [
-            cl.Text(
-                name=chat_view.source_name(c, lang),
-                content=chat_view.source_markdown(c, lang),
-                display="inline",
-            )
-            for c in answer.citations
-        ]
+        reply.content = chat_view.answer_markdown(answer, message.content, lang, filters, anchor=anchor)
+        if answer.citations:
+            said = chat_view.answer_language(answer, lang)
+            props = sources_props(answer, ASSISTANT.store.catalog, said, anchor)
+            sources = cl.CustomElement(name=SOURCES_ELEMENT, props=props, display="inline")
         reply.metadata = {"status": answer.status, "mode": answer.mode}
     except Exception:  # never show exception text (or unverified streamed text) to a user
         request_id = uuid.uuid4().hex[:12]
         log.exception("answer failed request_id=%s", request_id)
         reply.content = t("ui.error_reference", lang, request_id=request_id)
-        sources = []
+        sources = None
+    if sources is not None:  # one element holding every source, in [n] order (also when a chat is resumed)
+        reply.elements = [sources]
     await (reply.update() if reply.streaming else reply.send())
-    for source in sources:  # one by one, so they appear numbered in order
-        await source.send(for_id=reply.id)
     cl.user_session.set("history", [*history, message.content][-HISTORY_TURNS:])

@@ -17,6 +17,7 @@ from assistant.factory import Assistant, open_assistant
 from assistant.interfaces.chat import chainlit_compat as compat
 from assistant.interfaces.chat.history import database_url, delete_old_anonymous_threads, ensure_schema
 from assistant.interfaces.chat.staff import parse_staff_users
+from assistant.interfaces.chat.texts import widget_texts
 from assistant.interfaces.http import create_api
 from assistant.interfaces.http.limits import RateLimiter
 from assistant.interfaces.http.origin import OriginGuard
@@ -74,6 +75,7 @@ def bootstrap(settings: Settings) -> ChatApp:
     host, port = compat.run_address()
     origins = compat.set_allowed_origins(settings.allowed_origin_list(host, port))
     compat.install_page()
+    compat.install_widget(widget_texts())
     limiter = RateLimiter(
         settings.api_rate_limit, counter=shared_counter(settings)
     )  # the chat's and the API's

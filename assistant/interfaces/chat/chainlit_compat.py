@@ -9,13 +9,19 @@ Chainlit is driven through its public decorators elsewhere (app.py); what it doe
 - its write endpoints guarded (`guard_writes`): feedback only on an existing message of the caller's own
   conversation, small bodies, element updates only for a live session;
 - the app root it reads its config, translations and public files from (`prepare_app_root`), and the environment
-  of `chainlit run` (`run_command`).
+  of `chainlit run` (`run_command`);
+- the widget: /copilot/index.js with Openbaar's additions appended (`install_widget`, public/openbaar-widget.js),
+  and /public/theme.json with font addresses that work from another site.
+The page itself gets public/openbaar.js and openbaar.css through Chainlit's `custom_js`/`custom_css` settings
+(assets/.chainlit/config.toml): they name the theme button, turn a failed login into the login form's own message
+and keep the welcome screen's logo in view. They are written against this Chainlit version's page as well.
 `check_version()` refuses another Chainlit version with a one-line message: these internals change between releases.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import importlib.metadata
 import importlib.util
 import json
@@ -64,7 +70,11 @@ def assets() -> Path:
 
 def prepare_app_root(root: Path, translations: dict[str, dict[str, Any]] | None = None) -> Path:
     """Fill `root` with what `chainlit run` reads: .chainlit/config.toml, translations, public/, the readmes, and
-    the entry file. Chainlit also writes its upload folder (.files) there. Returns the entry file."""
+    the entry file. Chainlit also writes its upload folder (.files) there. Returns the entry file.
+
+    `translations` holds overrides per language we speak (`nl`, `en`): Chainlit's Dutch files get Dutch with the
+    `nl` overrides; every other language file gets English with the `en` overrides (Openbaar's own texts exist in
+    these two languages only, so a German browser gets one language, not German buttons around English answers)."""
     source = assets()
     (root / ".chainlit").mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source / ".chainlit" / "config.toml", root / ".chainlit" / "config.toml")
@@ -74,15 +84,16 @@ def prepare_app_root(root: Path, translations: dict[str, dict[str, Any]] | None 
     bundled = _chainlit_folder() / "translations"
     target = root / ".chainlit" / "translations"
     target.mkdir(exist_ok=True)
-    for file in bundled.glob("*.json"):
-        shutil.copyfile(file, target / file.name)
-    # Browsers ask for nl-NL/nl-BE; Chainlit ships nl.json and warns on every page load without an exact file.
-    for name, base in (("nl-NL", "nl"), ("nl-BE", "nl")):
-        shutil.copyfile(bundled / f"{base}.json", target / f"{name}.json")
-    for name, overrides in (translations or {}).items():
-        path = target / f"{name}.json"
-        data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-        path.write_text(json.dumps(_merge(data, overrides), ensure_ascii=False, indent=1), encoding="utf-8")
+    base = {
+        "nl": json.loads((bundled / "nl.json").read_text(encoding="utf-8")),
+        "en": json.loads((bundled / "en-US.json").read_text(encoding="utf-8")),
+    }
+    # Browsers ask for nl-NL/nl-BE/en-GB; without an exact file Chainlit warns on every page load.
+    names = {file.stem for file in bundled.glob("*.json")} | {"nl-NL", "nl-BE", "en", "en-GB"}
+    for name in sorted(names):
+        lang = "nl" if name.lower().startswith("nl") else "en"
+        data = _merge(base[lang], (translations or {}).get(lang, {}))
+        (target / f"{name}.json").write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
     entry = root / "openbaar_chat.py"
     entry.write_text(f"import {ENTRY_MODULE}  # noqa: F401 - registers Openbaar's chat handlers\n")
     return entry
@@ -208,6 +219,45 @@ def mount(api, middleware: type, **options: Any) -> None:
     server.add_middleware(middleware, **options)
 
 
+def install_widget(texts: dict[str, dict[str, str]]) -> None:
+    """Serve /copilot/index.js as Chainlit's Copilot bundle followed by public/openbaar-widget.js (its `texts`, per
+    language, filled in), and /public/theme.json with its font addresses made absolute for the requesting host:
+    the widget resolves them against the host page, which has no /public/fonts."""
+    from chainlit.config import public_dir
+    from chainlit.server import app as server
+    from chainlit.server import copilot_build_dir
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, Response
+    from starlette.routing import Route
+
+    additions = (assets() / "public" / "openbaar-widget.js").read_text(encoding="utf-8")
+    filled = additions.replace(
+        "__OPENBAAR_TEXTS__", json.dumps(texts, ensure_ascii=True).replace("</", "<\\/")
+    )
+    script = (Path(copilot_build_dir) / "index.js").read_bytes() + b"\n;\n" + filled.encode("utf-8")
+    etag = '"' + hashlib.sha256(script).hexdigest()[:32] + '"'
+
+    async def widget_script(request: Request) -> Response:
+        headers = {"etag": etag, "cache-control": "no-cache"}
+        if request.headers.get("if-none-match") == etag:
+            return Response(status_code=304, headers=headers)
+        return Response(script, media_type="text/javascript; charset=utf-8", headers=headers)
+
+    async def theme(request: Request) -> Response:
+        data = json.loads((Path(public_dir) / "theme.json").read_text(encoding="utf-8"))
+        host = request.headers.get("host", "")
+        prefix = (
+            f"//{host}{request.scope.get('root_path', '')}" if re.fullmatch(r"[\w.:\[\]-]+", host) else ""
+        )
+        data["custom_fonts"] = [prefix + f if f.startswith("/") else f for f in data.get("custom_fonts", [])]
+        return JSONResponse(data, headers={"cache-control": "no-store", "vary": "host"})
+
+    routes = server.router.routes
+    if not any(getattr(r, "name", "") == "openbaar_widget" for r in routes):
+        routes.insert(0, Route("/copilot/index.js", widget_script, methods=["GET"], name="openbaar_widget"))
+        routes.insert(0, Route("/public/theme.json", theme, methods=["GET"], name="openbaar_theme"))
+
+
 # --- the history database ------------------------------------------------------------------------------------
 def data_layer(url: str, mask: Callable[[str], str] = lambda text: text, question_chars: int = 1000):
     """Chainlit's SQLAlchemy data layer on `url`, elements stored inline, `get_element` fixed; questions and
@@ -228,6 +278,8 @@ def data_layer(url: str, mask: Callable[[str], str] = lambda text: text, questio
             overwrite: bool = True,
             content_disposition: str | None = None,
         ) -> dict[str, Any]:
+            if mime == "application/json":  # a custom element: its props are kept in the row itself
+                return {"object_key": None, "url": None}
             return inline_upload(data, mime)
 
         async def delete_file(self, object_key: str) -> bool:
@@ -247,9 +299,18 @@ def data_layer(url: str, mask: Callable[[str], str] = lambda text: text, questio
 
     class ChatDataLayer(SQLAlchemyDataLayer):
         """Chainlit 2.12 calls `json.loads` on the stored `props` in `get_element`, which fails for an element without
-        props (ours: the column is NULL, on any database) and on PostgreSQL, where JSONB is read back as a dict.
-        Chainlit stores whatever a message holds (a refused 900 KB question in full, personal data as typed):
-        `create_step` (also used by `update_step`) and `update_thread` store it masked and cut to size."""
+        props (ours: the column is NULL, on any database) and on PostgreSQL, where JSONB is read back as a dict; and
+        `get_all_user_threads` (which resumes a thread) hands the props on as the stored JSON string, so a resumed
+        custom element got a string instead of its props. Chainlit stores whatever a message holds (a refused
+        900 KB question in full, personal data as typed): `create_step` (also used by `update_step`) and
+        `update_thread` store it masked and cut to size."""
+
+        async def get_all_user_threads(self, user_id: str | None = None, thread_id: str | None = None):
+            threads = await super().get_all_user_threads(user_id=user_id, thread_id=thread_id)
+            for thread in threads or []:
+                for element in thread.get("elements") or []:
+                    element["props"] = _props(element.get("props"))
+            return threads
 
         async def create_step(self, step_dict):
             step = dict(step_dict)
@@ -282,9 +343,7 @@ def data_layer(url: str, mask: Callable[[str], str] = lambda text: text, questio
             if not isinstance(rows, list) or not rows:
                 return None
             row = rows[0]
-            props = row.get("props")
-            if isinstance(props, str):
-                props = json.loads(props)
+            props = _props(row.get("props"))
             return ElementDict(
                 id=row["id"],
                 threadId=row.get("threadId"),
@@ -293,7 +352,7 @@ def data_layer(url: str, mask: Callable[[str], str] = lambda text: text, questio
                 url=row.get("url"),
                 objectKey=row.get("objectKey"),
                 name=row["name"],
-                props=props if isinstance(props, dict) else {},
+                props=props,
                 display=row["display"],
                 size=row.get("size"),
                 language=row.get("language"),
@@ -305,6 +364,16 @@ def data_layer(url: str, mask: Callable[[str], str] = lambda text: text, questio
             )
 
     return ChatDataLayer(conninfo=url, storage_provider=InlineStorageClient())
+
+
+def _props(value: Any) -> dict[str, Any]:
+    """An element's stored props as a dict: JSON text (SQLite), a dict (PostgreSQL JSONB) or nothing."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return {}
+    return value if isinstance(value, dict) else {}
 
 
 def inline_upload(data: bytes | str, mime: str = "text/plain") -> dict[str, Any]:

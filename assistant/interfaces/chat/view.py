@@ -9,13 +9,13 @@ from __future__ import annotations
 import calendar
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
-from assistant.answer.base import Answer, Citation
-from assistant.i18n import all_messages, t
+from assistant.answer.base import Answer
+from assistant.i18n import all_messages, framing, t
 from assistant.safety.markdown import defang, neutralise
 from vectorstore.records import Filters
 
@@ -58,19 +58,38 @@ def language_name(code: str, lang: str) -> str:
     return t(key, lang) if key in all_messages() else code
 
 
+def doctype_name(doc_type: str, lang: str, count: int = 2) -> str:
+    """A document type in words ("vraag-en-antwoordpagina's van de Rijksoverheid"), singular for a count of 1;
+    a type that prompts/messages.toml does not name is shown with its dashes and underscores as spaces."""
+    key = f"doctype.{doc_type}.{'one' if count == 1 else 'other'}"
+    return t(key, lang) if key in all_messages() else re.sub(r"[-_]+", " ", doc_type).strip()
+
+
+def sources_summary(types: Mapping[str, int], lang: str) -> str:
+    """ "179 vraag-en-antwoordpagina's van de Rijksoverheid, 1 ander document": every document counted once."""
+    parts = [
+        f"{count} {md_escape(doctype_name(kind, lang, count))}"
+        for kind, count in types.items()
+        if kind not in ("-", "") and count
+    ]
+    other = sum(count for kind, count in types.items() if kind in ("-", ""))
+    if other:
+        parts.append(f"{other} {t('ui.documents_other.' + ('one' if other == 1 else 'other'), lang)}")
+    return ", ".join(parts)
+
+
 def welcome_markdown(stats: Mapping[str, Any], lang: str) -> str:
     """The welcome shown above the starters: what it answers, which sources are loaded, the privacy note."""
     parts = [t("ui.welcome_title", lang), t("ui.welcome", lang)]
     documents = int(stats.get("documents") or 0)
     if documents:
         dates = stats.get("date_range") or {}
-        types = ", ".join(f"{md_escape(k)} {v}" for k, v in (stats.get("types") or {}).items() if k != "-")
         parts.append(
             t(
                 "ui.welcome_sources",
                 lang,
                 documents=documents,
-                types=types or "-",
+                types=sources_summary(stats.get("types") or {}, lang) or "-",
                 first=dates.get("first") or "?",
                 last=dates.get("last") or "?",
             )
@@ -81,40 +100,56 @@ def welcome_markdown(stats: Mapping[str, Any], lang: str) -> str:
     return "\n\n".join(parts)
 
 
-def answer_markdown(answer: Answer, typed: str, lang: str, filters: Filters | None = None) -> str:
-    """The final message: a status line when it is not a normal answer, the rewrite of a follow-up, the
-    verified answer text, active filters and the small label saying how the answer was made."""
+def answer_language(answer: Answer, lang: str) -> str:
+    """The language everything about an answer is shown in: its question's (`lang`, the browser's, only when the
+    answer names none)."""
+    return framing(answer.language) if answer.language else lang
+
+
+def answer_markdown(
+    answer: Answer, typed: str, lang: str, filters: Filters | None = None, anchor: str | None = None
+) -> str:
+    """The final message, all in the answer's language (the question's; `lang`, the browser's, only when the
+    answer names none): a status line when it is not a normal answer, the rewrite of a follow-up, the verified
+    answer text with its [n] markers linked to the sources listed under it (`anchor`), active filters, and the
+    label saying how the answer was made, only under an answer that quotes the sources."""
+    said = answer_language(answer, lang)
     lines: list[str] = []
     if answer.status != "answered":
         key = f"ui.status_{answer.status}"
-        lines.append(t(key if key in all_messages() else "ui.status_error", lang))
+        lines.append(t(key if key in all_messages() else "ui.status_error", said))
     typed_clean = " ".join(typed.split())
     if answer.standalone_question and answer.standalone_question not in (typed_clean, answer.question):
-        lines.append(t("ui.understood_as", lang, question=md_escape(answer.standalone_question)))
-    lines.append(safe_answer_text(answer.answer, [safe_url(c.url) or "" for c in answer.citations]))
-    summary = filter_summary(filters, lang)
+        lines.append(t("ui.understood_as", said, question=md_escape(answer.standalone_question)))
+    text = safe_answer_text(answer.answer, [safe_url(c.url) or "" for c in answer.citations])
+    lines.append(link_markers(text, [c.n for c in answer.citations], anchor) if anchor else text)
+    summary = filter_summary(filters, said)
     if summary:
-        lines.append(t("ui.filters_active", lang, filters=summary))
-    lines.append(f"*{t(f'ui.mode_{answer.mode}', lang)}*")
+        lines.append(t("ui.filters_active", said, filters=summary))
+    if answer.citations:
+        lines.append(f"*{t(f'ui.mode_{answer.mode}', said)}*")
     return "\n\n".join(lines)
 
 
-def source_name(citation: Citation, lang: str) -> str:
-    return f"{t('ui.source_label', lang)} {citation.n}"
+# [n], also in a row ("[1][2]"); not escaped ("\[1]"), not a link's text or a reference ("[1](x)", "[1]: x").
+_MARKER = re.compile(r"(?<![\\\[])\[(\d{1,3})\](?![(:])")
 
 
-def source_markdown(citation: Citation, lang: str) -> str:
-    """One numbered source: the quote, title, date, speaker (and party) and a link to the original."""
-    lines = [f"“{md_escape(citation.quote)}”", ""]
-    title = md_escape(citation.title or citation.doc_id)
-    meta = " · ".join(md_escape(str(v)) for v in (citation.date, citation.speaker, citation.party) if v)
-    lines.append(f"**{title}**" + (f" — {meta}" if meta else ""))
-    if citation.language and citation.language != lang and citation.language in ("nl", "en"):
-        lines.append(f"*{t('ui.source_translated', lang, language=language_name(citation.language, lang))}*")
-    url = safe_url(citation.url)
-    if url:
-        lines.append(f"[{t('ui.source_open', lang)}]({url})")
-    return "\n".join(lines)
+def source_anchor(n: int, anchor: str) -> str:
+    """The fragment of source `n` in the list under the answer whose sources carry `anchor`."""
+    return f"{anchor}-{n}"
+
+
+def link_markers(text: str, numbers: list[int], anchor: str) -> str:
+    """Each [n] of a cited source becomes a link to that source in the list under the answer (#anchor-n); other
+    bracketed numbers are left alone. `anchor` is ours (letters, digits, dashes)."""
+    cited = set(numbers)
+
+    def link(match: re.Match[str]) -> str:
+        n = int(match.group(1))
+        return f"[\\[{n}\\]](#{source_anchor(n, anchor)})" if n in cited else match.group(0)
+
+    return _MARKER.sub(link, text)
 
 
 def _day(value: Any) -> str | None:
@@ -130,6 +165,9 @@ def _day(value: Any) -> str | None:
     return None
 
 
+ANY = "all"  # the "any" choice of the type and language filters (Chainlit's Select refuses an empty value)
+
+
 def filters_from_settings(values: Mapping[str, Any]) -> Filters | None:
     """Chat settings (date range, type, language) -> retrieval Filters; None when nothing is set."""
     dates = values.get("dates")
@@ -139,10 +177,24 @@ def filters_from_settings(values: Mapping[str, Any]) -> Filters | None:
         until = _day(dates[1]) if len(dates) > 1 else None
     elif dates:
         since = _day(dates)
-    doc_type = values.get("type") or None
-    language = values.get("language") or None
-    filters = Filters(since=since, until=until, type=doc_type, language=language)
+
+    def chosen(value: Any) -> str | None:
+        return None if value in (None, "", ANY) else str(value)
+
+    filters = Filters(
+        since=since, until=until, type=chosen(values.get("type")), language=chosen(values.get("language"))
+    )
     return None if filters.is_empty() else filters
+
+
+def filter_choices(values: Iterable[str], lang: str, name: Callable[[str, str], str]) -> dict[str, str]:
+    """The items of a filter select as {label: value}: "all" first, then each value named in words; never an
+    empty value (Chainlit's Select blanks the page on one)."""
+    items = {t("ui.filter_any", lang): ANY}
+    for value in values:
+        if value and value not in ("-", "und", ANY):
+            items[name(value, lang)] = value
+    return items
 
 
 def filter_summary(filters: Filters | None, lang: str) -> str:
@@ -155,7 +207,7 @@ def filter_summary(filters: Filters | None, lang: str) -> str:
     if filters.until:
         parts.append(t("ui.filter_until", lang, date=filters.until))
     if filters.type:
-        parts.append(md_escape(filters.type))
+        parts.append(md_escape(doctype_name(filters.type, lang)))
     if filters.language:
         parts.append(language_name(filters.language, lang))
     return ", ".join(parts)

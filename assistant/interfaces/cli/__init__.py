@@ -32,9 +32,16 @@ def main(argv: list[str] | None = None) -> int:
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        code = app(args=argv, standalone_mode=False)  # returns the exit code of typer.Exit
+        code = app(args=argv, standalone_mode=False, prog_name="openbaar")  # the exit code of typer.Exit
         return code if isinstance(code, int) else 0
     except typer.Exit as exc:
+        return exc.exit_code
+    except typer.Abort:
+        return 130
+    except (
+        typer.exceptions.TyperException
+    ) as exc:  # a typing mistake: the usage line and what is wrong, exit 2
+        exc.show()
         return exc.exit_code
     except CliError as exc:
         typer.echo(t(exc.key, message_language(), **exc.params), err=True)
@@ -51,13 +58,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # the last line of defence: never a traceback
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            return exc.exit_code
-        if isinstance(exc, click.exceptions.Abort):
-            return 130
         logging.getLogger("openbaar").debug("unexpected error", exc_info=True)
         typer.echo(t("error.unexpected", message_language(), error=type(exc).__name__), err=True)
         return EXIT_UNEXPECTED

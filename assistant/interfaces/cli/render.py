@@ -8,18 +8,21 @@ from typing import Any
 import typer
 
 from assistant.answer.base import Answer
-from assistant.i18n import t
+from assistant.i18n import framing, t
 from ingestion.discover import printable
 from vectorstore.records import Hit
 
 
 def answer(result: Answer, lang: str) -> None:
+    """The answer and its sources in the answer's language (the question's); the status line, on stderr, in the
+    terminal's language `lang`."""
+    said = framing(result.language)
     typer.echo(result.answer)
     if result.standalone_question != result.question:
-        typer.echo(t("cli.standalone", lang, question=result.standalone_question))
+        typer.echo(t("cli.standalone", said, question=result.standalone_question))
     if result.citations:
         typer.echo("")
-        typer.echo(t("cli.sources", lang))
+        typer.echo(t("cli.sources", said))
         for c in result.citations:
             meta = ", ".join(str(v) for v in (c.date, c.speaker) if v)
             typer.echo(f"[{c.n}] {c.title or c.doc_id}" + (f" ({meta})" if meta else ""))

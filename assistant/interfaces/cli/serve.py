@@ -54,6 +54,7 @@ def serve(
     """Serve the chat in the browser (Chainlit). Checks the store first."""
     from assistant.factory import open_assistant
     from assistant.interfaces.chat import chainlit_compat as compat
+    from assistant.interfaces.chat.texts import chainlit_overrides
 
     settings = load_settings(store)
     lang = default_language(settings.language)
@@ -62,14 +63,18 @@ def serve(
     except compat.ChainlitVersionError as exc:
         raise CliError("error.chainlit_version", expected=exc.expected, found=exc.found) from exc
     check_chat_settings(settings)
-    open_assistant(settings).close()  # a missing store or another embedder stops here, in one line
+    opened = open_assistant(settings)  # a missing store or another embedder stops here, in one line
+    mode = opened.default_mode
+    opened.close()
     create_history(settings)
-    root = settings.run_dir.resolve() / "chat"
+    # One app root per port: Chainlit deletes its upload folder (.files) when it stops, so two servers of one
+    # run dir (on two ports) must not share it.
+    root = settings.run_dir.resolve() / f"chat-{port}"
     env = compat.run_environment(dict(os.environ), root)
     env["OPENBAAR_STORE"] = str(settings.store)
     if settings.chainlit_auth_secret is not None:
         env["CHAINLIT_AUTH_SECRET"] = settings.chainlit_auth_secret.get_secret_value()
-    entry = compat.prepare_app_root(root)
+    entry = compat.prepare_app_root(root, chainlit_overrides(mode))
     typer.echo(t("serve.starting", lang, host=host, port=port), err=True)
     cmd = compat.run_command(sys.executable, entry, host, port)
     os.execvpe(cmd[0], cmd, env)

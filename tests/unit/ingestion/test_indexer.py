@@ -354,3 +354,24 @@ def test_progress_bar_with_eta_on_a_terminal_and_quiet_otherwise(corpus):
     assert re.search(r"\d:\d\d:\d\d|-:--:--", text)  # and its time remaining
     piped = run_cli("ingest", str(corpus))
     assert "Indexing documents" not in piped.stderr + piped.stdout
+
+
+def test_a_folder_with_bundled_embeddings_is_ingested_without_embedding(tmp_path):
+    """FOLDER/.openbaar-embeddings.npz fills the cache first (how the samples make the first start fast)."""
+    from assistant.factory import cached_embedder
+    from ingestion.bundle import bundle_folder
+    from vectorstore.embeddings import BUNDLE_FILE
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.txt").write_text(
+        "date 2024-01\nDe minister opende de brug. Schippers varen weer. Het duurde lang."
+    )
+    (folder / "b.txt").write_text("Ouders betalen meer voor de opvang. De toeslag stijgt niet mee.")
+    maker = Settings(_env_file=None, store=tmp_path / "maker", embedding_cache=tmp_path / "maker.sqlite")
+    bundle, n = bundle_folder(folder, maker.ingest_config(), cached_embedder(maker))
+    assert bundle == folder / BUNDLE_FILE and n >= 5
+    fresh = Settings(_env_file=None, store=tmp_path / "fresh", embedding_cache=tmp_path / "fresh.sqlite")
+    summary = ingest_paths(fresh, [folder])
+    assert summary.ok and summary.added == 2  # the bundle itself is not a document (hidden file)
+    assert summary.chunks_embedded == 0 and summary.sentences_embedded == 0

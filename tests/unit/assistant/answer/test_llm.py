@@ -558,3 +558,21 @@ def test_concurrent_runs_from_several_threads(fake, store, pipeline):
     assert all(
         a.mode == "llm" and a.status == "answered" and a.citations[0].quote == MAROKKO for a in results
     )
+
+
+def test_a_short_document_reaches_the_model_whole_so_the_answering_sentence_is_in_view(fake, store):
+    """The seed article is four chunks; "Welke partnerschappen zijn openbaar?" needs its Marokko sentence, which
+    the best chunks do not hold: a short document is given whole (small-to-big), once, paragraph by paragraph,
+    so that the model can cite the Marokko and the Niger sentence separately."""
+    pipeline = make_pipeline(fake, store)
+    fake.script(Reply(cite("Alleen Marokko werd genoemd [{0}].", MAROKKO)))
+    answer = pipeline.run("Welke partnerschappen zijn openbaar?")
+    given = passages(fake.chat_requests()[-1].body)
+    assert any(MAROKKO in text for text in given.values()) and any(NIGER in text for text in given.values())
+    assert sum(MAROKKO in text for text in given.values()) == 1  # the document once, not its chunks again
+    assert answer.status == "answered" and answer.citations[0].quote == MAROKKO
+    article = store.catalog.text(answer.citations[0].doc_id) or ""
+    starts = [article.find(text) for text in given.values() if text in article]
+    assert len(starts) > 1 and starts == sorted(starts)  # its paragraphs, in the document's order
+    assert answer.status == "answered" and answer.citations[0].quote == MAROKKO
+    assert_verified(answer, store)

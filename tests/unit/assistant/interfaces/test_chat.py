@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import re
 import sqlite3
 from pathlib import Path
 
@@ -21,17 +22,25 @@ from assistant.interfaces.chat.staff import (
     verify_password,
 )
 from assistant.interfaces.chat.view import (
+    ANY,
     answer_markdown,
     date_bounds,
+    filter_choices,
     filters_from_settings,
+    language_name,
+    link_markers,
     md_escape,
     safe_answer_text,
     safe_url,
-    source_markdown,
     welcome_markdown,
 )
 from assistant.settings import Settings
 from vectorstore.records import Filters
+
+
+def unescaped(markdown: str) -> str:
+    """The text a reader sees: Markdown backslash escapes of punctuation removed."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
 
 
 def test_passwords_are_stored_as_salted_scrypt_hashes_only():
@@ -80,18 +89,68 @@ def test_a_no_looks_different_from_an_answer(status, label):
     assert label not in answer_markdown(_answer(), "x", "nl")
 
 
+def _citation(n=1, **kw) -> Citation:
+    base = {
+        "n": n,
+        "doc_id": "seed",
+        "chunk_id": "seed:0",
+        "title": "Migratiepartnerschappen",
+        "date": "2023-06",
+        "speaker": None,
+        "url": None,
+        "quote": "Marokko.",
+    }
+    return Citation(**{**base, **kw})
+
+
 def test_answer_shows_the_rewrite_the_mode_and_the_filters():
-    typed = "En Niger?"
+    typed = "And Niger?"
     text = answer_markdown(
-        _answer(question=typed, standalone_question="Is er een partnerschap met Niger?"),
+        _answer(
+            question=typed,
+            standalone_question="Is there a partnership with Niger?",
+            language="en",
+            citations=[_citation()],
+        ),
         typed,
-        "en",
-        Filters(since="2023-01-01", type="kamerbrief"),
+        "nl",
+        Filters(since="2023-01-01", type="rijksoverheid-vraag-en-antwoord"),
     )
     assert "Understood as" in text and "Niger" in text
     assert "Quoted verbatim" in text and "from 2023-01-01" in text
+    assert "Dutch government Q&A pages" in unescaped(text)
     plain = answer_markdown(_answer(), "Welke partnerschappen zijn openbaar?", "nl")
     assert "Opgevat als" not in plain
+
+
+def test_an_answer_speaks_one_language_the_question_s():
+    """A Dutch answer in an English browser: status label, body and labels all Dutch (and the other way round)."""
+    refused = _answer("refused", answer="Deze vraag is te lang (maximaal 1000 tekens).", language="nl")
+    text = answer_markdown(refused, "Wat ...", "en")
+    assert "Deze vraag beantwoord ik niet" in text and "I do not answer" not in text
+    quoted = answer_markdown(_answer(language="en", citations=[_citation()]), "Which?", "nl")
+    assert "Quoted verbatim" in quoted and "Letterlijk" not in quoted
+    assert "Letterlijk" in answer_markdown(_answer(language="", citations=[_citation()]), "x", "nl")
+
+
+@pytest.mark.parametrize("status", ["not_found", "refused", "error"])
+def test_the_mode_label_only_shows_under_an_answer_that_quotes(status):
+    assert "geen taalmodel" not in answer_markdown(
+        _answer(status, answer="Ik heb het niet gevonden."), "x", "nl"
+    )
+    assert "geen taalmodel" in answer_markdown(_answer(citations=[_citation()]), "x", "nl")
+
+
+def test_markers_link_to_their_sources_and_nothing_else():
+    text = link_markers(
+        "“a” [1] en “b” [2][1]; [9] \\[1] [1](https://x.example) [1]: y", [1, 2], "openbaar-m"
+    )
+    assert text.startswith(
+        "“a” [\\[1\\]](#openbaar-m-1) en “b” [\\[2\\]](#openbaar-m-2)[\\[1\\]](#openbaar-m-1);"
+    )
+    assert "[9]" in text and "\\[1]" in text and "[1](https://x.example)" in text and "[1]: y" in text
+    shown = answer_markdown(_answer(citations=[_citation()]), "x", "nl", anchor="openbaar-m")
+    assert "[\\[1\\]](#openbaar-m-1)" in shown
 
 
 def test_source_text_cannot_inject_markup_or_load_images():
@@ -106,14 +165,10 @@ def test_source_text_cannot_inject_markup_or_load_images():
     assert "\u2060" in md_escape("https://evil.example/phish of info@evil.example")
     assert md_escape("![x](y)") == "\\!\\[x\\]\\(y\\)"
     assert safe_url("javascript:alert(1)") is None and safe_url("https://www.rijksoverheid.nl/a") is not None
-    citation = Citation(
-        1, "d", "d:0", "T", "2023-06", "Minister", "javascript:alert(1)", "![a](http://x/y.png)"
-    )
-    shown = source_markdown(citation, "nl")
-    assert "javascript" not in shown and "![" not in shown and "Minister" in shown
 
 
 def test_filters_from_chat_settings():
+    assert filters_from_settings({"dates": None, "type": ANY, "language": ANY}) is None
     assert filters_from_settings({"dates": None, "type": "", "language": ""}) is None
     filters = filters_from_settings(
         {"dates": ["2023-06-01T00:00:00.000Z", "2023-06-30"], "type": "artikel", "language": "nl"}
@@ -122,14 +177,25 @@ def test_filters_from_chat_settings():
     assert date_bounds({"date_range": {"first": "2023", "last": "2024-02"}}) == ("2023-01-01", "2024-02-29")
 
 
+def test_filter_choices_never_offer_an_empty_value():
+    """Chainlit's Select blanks the whole page on an item whose value is "" (issue 12, point 1)."""
+    items = filter_choices({"nl": 179, "und": 1, "": 2}, "nl", language_name)
+    assert items == {"Alle": ANY, "Nederlands": "nl"}
+    assert all(items.values())
+
+
 def test_welcome_names_the_loaded_sources_and_the_privacy_note():
     stats = {
-        "documents": 3,
-        "types": {"artikel": 2, "-": 1},
-        "date_range": {"first": "2020", "last": "2023-06"},
+        "documents": 180,
+        "types": {"rijksoverheid-vraag-en-antwoord": 179, "-": 1},
+        "date_range": {"first": "2016-08-16", "last": "2026-02-02"},
     }
     text = welcome_markdown(stats, "nl")
-    assert "3 documenten" in text and "artikel 2" in text and "2020" in text and "Privacy" in text
+    assert "180 documenten" in text and "2016-08-16" in text and "Privacy" in text
+    assert "179 vraag-en-antwoordpagina's van de Rijksoverheid, 1 ander document" in unescaped(text)
+    assert "rijksoverheid-vraag-en-antwoord" not in text
+    english = welcome_markdown({**stats, "types": {"kamer_brief": 1, "-": 2}, "documents": 3}, "en")
+    assert "1 kamer brief, 2 other documents" in english
     assert "No sources" in welcome_markdown({}, "en")
 
 

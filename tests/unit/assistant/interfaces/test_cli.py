@@ -61,7 +61,7 @@ def test_ask_json_has_the_documented_fields_and_verified_quotes(seeded):
 def test_ask_text_output_lists_sources(seeded):
     result = run_cli("ask", "Wat presenteerde de minister van Financiën?")
     assert result.returncode == 0, result.stderr
-    assert "Sources:" in result.stdout and "[1]" in result.stdout
+    assert "Bronnen:" in result.stdout and "[1]" in result.stdout  # the heading in the answer's language
     assert "status: answered" in result.stderr
 
 
@@ -151,3 +151,30 @@ def test_eval_scores_retrieval_and_answer_files(seeded, tmp_path):
     bad.write_text('{"foo": 1}\n', encoding="utf-8")
     result = run_cli("eval", str(bad))
     assert result.returncode == 2 and "unknown format" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "usage"),
+    [
+        (["ask"], "Usage: openbaar ask"),
+        (["search", "--k", "0", "paspoort"], "Usage: openbaar search"),
+        (["frobnicate"], "Usage: openbaar "),
+    ],
+)
+def test_a_typing_mistake_is_a_usage_error(args, usage, capsys):
+    from assistant.interfaces.cli import main
+
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert usage in err and "unexpected" not in err.lower() and "Traceback" not in err
+
+
+def test_the_sources_heading_follows_the_answer_not_the_terminal(capsys):
+    from assistant.answer.base import Answer, Citation
+    from assistant.interfaces.cli import render
+
+    citation = Citation(1, "d", "d:0", "Paspoort", "2024", None, None, "Het paspoort is 10 jaar geldig.")
+    dutch = Answer("q", "q", "answered", "“Het paspoort is 10 jaar geldig.” [1]", "nl", [citation])
+    render.answer(dutch, "en")
+    out = capsys.readouterr().out.splitlines()
+    assert "Bronnen:" in out and "Sources:" not in out
