@@ -35,9 +35,8 @@ def main() -> None:
     from assistant.factory import open_assistant
     from vectorstore.embeddings import build_embedder, with_cache
 
-    embedder = with_cache(
-        build_embedder(bench_settings(Path("var/bench/none"))), bench_settings(Path("var/bench/none"))
-    )
+    config = bench_settings(Path("var/bench/none")).embedding_config()
+    embedder = with_cache(build_embedder(config), config)
     if args.store is not None:
         if not (args.store / "manifest.json").exists():
             print(
