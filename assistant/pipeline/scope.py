@@ -3,8 +3,9 @@ sports results, weather, coding, personal advice, the assistant's own opinion ..
 government statements gets the off-topic reply, in any wording and in either language.
 
 The examples and the margin are in prompts/scope.toml ([examples]); the patterns checked before retrieval
-(safety/input.py) catch the plain cases without a model. Without the question's vector (no dense retrieval) the
-check does nothing.
+(safety/input.py) catch the plain cases without a model. Without the question's vector (no dense retrieval), or with
+another embedder than the one the margin was chosen for (`model`), the check does nothing: similarities of another
+model are on another scale.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class CheckScope:
         self.retriever = retriever
         raw = prompts.load_toml("scope.toml")["examples"]
         self.margin = float(raw["margin"])
+        self.model = str(raw.get("model") or "")
         self.examples = {"off": list(raw["off_topic"]), "in": list(raw["in_scope"])}
         self._vectors: dict[str, np.ndarray] | None = None
         self._lock = threading.Lock()
@@ -50,7 +52,8 @@ class CheckScope:
 
     def warm(self) -> None:
         """Embed the examples now (at server start), not in the first visitor's question."""
-        self.vectors()
+        if self.applies():
+            self.vectors()
 
     def _embed(self, model: str | None, text: str) -> list[float] | None:
         key = (model, text)
@@ -69,8 +72,12 @@ class CheckScope:
         q = np.asarray(vector, dtype=np.float32)
         return float((vectors["off"] @ q).max() - (vectors["in"] @ q).max())
 
+    def applies(self) -> bool:
+        """Whether the store's embedder is the one the margin was chosen for."""
+        return getattr(self.retriever, "embedder_id", None) == self.model
+
     def __call__(self, ctx: RequestContext) -> None:
-        if ctx.query_vector is None:
+        if ctx.query_vector is None or not self.applies():
             return
         gap = self.distance(ctx.query_vector)
         if gap is None:

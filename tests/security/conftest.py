@@ -240,17 +240,16 @@ def ask_in_page(page, question: str) -> None:
     raise AssertionError("the chat did not take the question")
 
 
-MODE_LABELS = ("Letterlijk geciteerd", "Quoted verbatim", "taalmodel", "language model")
-
-
 def wait_for_answers(page, count: int, timeout_ms: int = 60_000) -> str:
-    """Wait until `count` assistant answers are complete (their mode label shown); the last one's text."""
+    """Wait until `count` assistant answers exist and the run is over (the stop button is gone; an answer without
+    sources has no mode label); the last one's text."""
     page.wait_for_function(
-        "([n, labels]) => [...document.querySelectorAll('[data-step-type=assistant_message]')]"
-        ".filter(e => labels.some(l => e.innerText.includes(l))).length >= n",
-        arg=[count, list(MODE_LABELS)],
+        "(n) => document.querySelectorAll('[data-step-type=assistant_message]').length >= n"
+        " && !document.querySelector('#stop-button')",
+        arg=count,
         timeout=timeout_ms,
     )
+    page.wait_for_timeout(400)  # the sources are sent right after the answer, in the same run
     return page.locator("[data-step-type=assistant_message]").nth(count - 1).inner_text()
 
 
