@@ -153,11 +153,17 @@ def ingest(
 
 
 def import_bundles(paths: Sequence[Path], embedder: CachedEmbedder) -> int:
-    """Load precomputed vectors shipped in a given folder (BUNDLE_FILE) into the embedding cache."""
+    """Load precomputed vectors shipped in a given folder or one above it (BUNDLE_FILE: `samples/` holds the bundle
+    of `samples/seed/` too) into the embedding cache."""
     added = 0
-    for folder in (Path(p) for p in paths):
-        bundle = folder / BUNDLE_FILE
-        if folder.is_dir() and bundle.is_file():
+    seen: set[Path] = set()
+    for path in (Path(p).resolve() for p in paths):
+        start = path if path.is_dir() else path.parent
+        for folder in (start, *start.parents):
+            bundle = folder / BUNDLE_FILE
+            if bundle in seen or not bundle.is_file():
+                continue
+            seen.add(bundle)
             try:
                 added += import_bundle(embedder.cache, bundle)
             except (OSError, ValueError, KeyError):

@@ -37,6 +37,7 @@ from assistant.answer.extractive.terms import (
 from assistant.i18n import framing as framing_of
 from assistant.i18n import t
 from ingestion.chunking import split_sentences
+from ingestion.sentences import sentence_spans
 from vectorstore.records import Hit
 
 # --- fixed thresholds of the rule (calibrated on the seed questions; docs/decisions/0015-offline-answerer.md) ---
@@ -94,11 +95,14 @@ def _statements(text: str) -> tuple[tuple[int, int], ...]:
     """Sentence spans of a text, one per line at most, without list markers; headings and questions are left
     out (a question states nothing, a heading is not a statement)."""
     spans: list[tuple[int, int]] = []
+    headings = [(s, e) for s, e, kind in sentence_spans(text) if kind == "heading"]
     for s0, e0 in split_sentences(text):
         for m in _LINE.finditer(text, s0, e0):
             s, e = m.span()
             if text.startswith("#", s) or text[e - 1] == "?" or text[e - 2 : e] in ("?”", '?"'):
                 continue
+            if any(hs <= s < he or hs < e <= he for hs, he in headings):
+                continue  # a heading (a title line without a full stop) is not a statement
             markup = _LEADING_MARKUP.match(text, s, e)
             if markup and markup.end() < e:
                 s = markup.end()
