@@ -313,7 +313,13 @@ class Store:
         """Sentence id -> its vector, for the ids that are stored."""
         if not sentence_ids:
             return {}
-        got = self.sentence_collection.get(ids=list(sentence_ids), include=["embeddings"])
+        try:
+            got = self.sentence_collection.get(ids=list(sentence_ids), include=["embeddings"])
+        except Exception as exc:
+            # Embedded Chroma in a long-running app can fail to read vectors another process wrote meanwhile
+            # (a live `openbaar ingest`): the answer is then chosen without them, as when the embedder is down.
+            log.warning("sentence vectors unavailable (%s): answering without them", type(exc).__name__)
+            return {}
         return dict(zip(got["ids"], got["embeddings"], strict=True))
 
     def nearest_sentences(
