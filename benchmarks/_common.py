@@ -29,6 +29,14 @@ def data_folder(argv: list[str] | None = None) -> Path:
     return SHARED
 
 
+def require_store(store: Path) -> Path:
+    """`store` when it holds a finished store, else exit 2 with one line saying how to build one."""
+    if not (store / "manifest.json").exists():
+        print(f"no store at {store}: build it with `make eval-store DATA=../shared/corpus`", file=sys.stderr)
+        raise SystemExit(2)
+    return store
+
+
 def require(path: Path) -> Path:
     """`path`, or a one-line message saying where to get the data, and exit code 2."""
     if not path.exists():

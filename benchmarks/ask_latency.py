@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import psutil
 
-from benchmarks._common import percentile, table, write_json
+from benchmarks._common import percentile, require_store, table, write_json
 from benchmarks.retrieval import bench_settings, build_latency_store, latency_queries
 
 
@@ -37,16 +37,7 @@ def main() -> None:
 
     config = bench_settings(Path("var/bench/none")).embedding_config()
     embedder = with_cache(build_embedder(config), config)
-    if args.store is not None:
-        if not (args.store / "manifest.json").exists():
-            print(
-                f"no store at {args.store}: build one with `make eval-store DATA=../shared/corpus`",
-                file=sys.stderr,
-            )
-            raise SystemExit(2)
-        folder = args.store
-    else:
-        folder = build_latency_store(embedder)
+    folder = require_store(args.store) if args.store is not None else build_latency_store(embedder)
     process = psutil.Process()
     started = time.perf_counter()
     assistant = open_assistant(bench_settings(folder))

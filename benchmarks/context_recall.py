@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import table, write_json
+from benchmarks._common import require_store, table, write_json
 
 REPO = Path(__file__).resolve().parents[1]
 NOT_FOUND = json.dumps({"answer": "", "status": "not_found", "citations": []})
@@ -42,12 +42,7 @@ def main() -> int:
     parser.add_argument("--dev", type=Path, default=REPO / "eval" / "dev.jsonl")
     parser.add_argument("--split", default="test", choices=["tune", "test"])
     args = parser.parse_args()
-    if not (args.store / "manifest.json").exists():
-        print(
-            f"no store at {args.store}: build it with `make eval-store DATA=../shared/corpus`",
-            file=sys.stderr,
-        )
-        return 2
+    require_store(args.store)
 
     from tests.fakellm import FakeLLM, Reply
 

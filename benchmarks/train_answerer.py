@@ -27,7 +27,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import table, write_json
+from benchmarks._common import require_store, table, write_json
 
 REPO = Path(__file__).resolve().parents[1]
 WEIGHTS = REPO / "assistant" / "answer" / "extractive" / "weights.json"
@@ -149,12 +149,7 @@ def main() -> int:
     from assistant.pipeline import answer_pipeline
     from assistant.settings import Settings
 
-    if not (args.store / "manifest.json").exists():
-        print(
-            f"no store at {args.store}: build it with `make eval-store DATA=../shared/corpus`",
-            file=sys.stderr,
-        )
-        return 2
+    require_store(args.store)
     items = [
         it
         for it in read_jsonl(args.dev)

@@ -21,7 +21,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import table, write_json
+from benchmarks._common import require_store, table, write_json
 from benchmarks.train_answerer import evidence_spans, fit_logistic
 
 REPO = Path(__file__).resolve().parents[1]
@@ -54,12 +54,7 @@ def main() -> int:
     from assistant.settings import Settings
     from vectorstore.retrieval.rerank import FEATURES, RerankModel, load_rerank_model
 
-    if not (args.store / "manifest.json").exists():
-        print(
-            f"no store at {args.store}: build it with `make eval-store DATA=../shared/corpus`",
-            file=sys.stderr,
-        )
-        return 2
+    require_store(args.store)
     items = [
         it
         for it in read_jsonl(args.dev)
